@@ -1,0 +1,103 @@
+#include "AgentRuntime.h"
+
+#include "BrowserLauncher.h"
+#include "InstanceLock.h"
+#include "KeychainSecretStore.h"
+#include "PlatformPeerIdentity.h"
+#include "TerminationSignals.h"
+#include "broker/BrokerServer.h"
+#include "broker/SocketPath.h"
+#include "common/Log.h"
+#include "engine/AgentService.h"
+#include "engine/AuthEngine.h"
+#include "storage/MemorySecretStore.h"
+#include "storage/StateFile.h"
+
+#include <QCoreApplication>
+#include <QFileInfo>
+#include <QTimer>
+
+namespace mcpauth {
+
+AgentRuntime::AgentRuntime(QString socketPath, QObject *parent)
+    : QObject(parent), m_socketPath(std::move(socketPath)), m_http(&m_nam)
+{
+    m_signals = new TerminationSignals(this);
+    connect(m_signals, &TerminationSignals::terminationRequested, this, [this](int sig) {
+        qCInfo(lcBroker) << "signal" << sig << "- shutting down";
+        stop(0);
+    });
+}
+
+AgentRuntime::~AgentRuntime()
+{
+    if (m_server)
+        m_server->close();
+}
+
+void AgentRuntime::start()
+{
+    const Status dir = SocketPath::prepareDirectory(m_socketPath);
+    if (!dir) {
+        qCCritical(lcBroker).noquote() << dir.error().message;
+        return stop(1);
+    }
+    // One agent per socket: a second one (say, two CLIs starting one at once) leaves quietly.
+    m_lock = std::make_unique<InstanceLock>(m_socketPath + QStringLiteral(".lock"));
+    if (!m_lock->tryLock()) {
+        qCInfo(lcBroker) << "another agent is already running for" << m_socketPath;
+        return stop(0);
+    }
+
+    m_keychain = std::make_unique<KeychainSecretStore>();
+    auto decided = std::make_shared<bool>(false);
+    auto useMemory = [this, decided](const QString &why) {
+        if (std::exchange(*decided, true))
+            return;
+        qCWarning(lcStorage).noquote() << "no keychain:" << why << "- tokens are kept in memory only until the agent exits";
+        m_memory = std::make_unique<MemorySecretStore>();
+        startEngine(*m_memory, false, why);
+    };
+    // A keychain that never answers (locked, no D-Bus) must not stall start-up.
+    QTimer::singleShot(15'000, this, [useMemory] { useMemory(QStringLiteral("the keychain did not answer within 15 s")); });
+    m_keychain->probe(this, [this, decided, useMemory](Status st) {
+        if (!st)
+            return useMemory(st.error().message);
+        if (std::exchange(*decided, true))
+            return;
+        startEngine(*m_keychain, true, QString());
+    });
+}
+
+void AgentRuntime::startEngine(SecretStore &store, bool keychainOk, const QString &keychainDetail)
+{
+    m_stateFile = std::make_unique<StateFile>(StateFile::defaultPath());
+    m_browser = std::make_unique<BrowserLauncher>();
+    m_identity = createPeerIdentityProvider();
+    AuthEngine::Options options;
+    m_engine = std::make_unique<AuthEngine>(m_http, m_clock, store, *m_stateFile, *m_browser, options);
+    m_server = std::make_unique<BrokerServer>(*m_identity);
+    m_service = std::make_unique<AgentService>(*m_engine, *m_server);
+    m_service->setKeychainStatus(keychainOk, keychainDetail);
+    connect(m_service.get(), &AgentService::shutdownRequested, this, [this] { stop(0); });
+
+    m_engine->start(this, [this](Status st) {
+        if (!st)
+            qCWarning(lcEngine) << "engine start:" << st.error().message;
+        const Status listening = m_server->listen(m_socketPath);
+        if (!listening) {
+            qCCritical(lcBroker).noquote() << "cannot listen on" << m_socketPath << ":" << listening.error().message;
+            return stop(listening.error().code == QLatin1String("agent_running") ? 0 : 1);
+        }
+        qCInfo(lcBroker).noquote() << "mcp-auth-agent" << MCPAUTH_VERSION << "listening on" << m_socketPath;
+    });
+}
+
+void AgentRuntime::stop(int exitCode)
+{
+    if (m_server)
+        m_server->close();
+    QTimer::singleShot(0, qApp, [exitCode] { QCoreApplication::exit(exitCode); });
+}
+
+} // namespace mcpauth

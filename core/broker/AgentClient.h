@@ -1,0 +1,57 @@
+#pragma once
+
+#include "common/Json.h"
+#include "common/Result.h"
+
+#include <QHash>
+#include <QLocalSocket>
+#include <QObject>
+
+#include <functional>
+
+namespace mcpauth {
+
+/// Client side of the agent's local socket: JSON-RPC 2.0, one object per line. Used by the
+/// `mcp-auth` CLI and the stdio proxy. Like gpg-agent, connectOrStart() launches a headless agent
+/// when none answers and waits for it to come up.
+class AgentClient : public QObject
+{
+    Q_OBJECT
+public:
+    using ResultCallback = std::function<void(Result<Json>)>;
+
+    explicit AgentClient(QString socketPath, QObject *parent = nullptr);
+    ~AgentClient() override;
+
+    /// Connects; if nothing answers, starts `agentProgram --headless --socket PATH` detached and
+    /// retries until it answers or `timeoutMs` passes. `done` runs exactly once.
+    void connectOrStart(const QString &agentProgram, int timeoutMs, std::function<void(Status)> done);
+    /// Connects without starting anything.
+    void connectOnly(int timeoutMs, std::function<void(Status)> done);
+
+    /// Sends a request; `done` runs exactly once with the result, the agent's error (as an Error
+    /// with the agent's code and category), or a transport error if the connection drops.
+    void call(const QString &method, const Json &params, ResultCallback done);
+
+    QString socketPath() const { return m_path; }
+
+Q_SIGNALS:
+    /// Fires once if the connection to the agent is lost.
+    void disconnected();
+
+private:
+    void attempt(const QString &agentProgram, qint64 deadline, bool started, std::function<void(Status)> done);
+    void onReadyRead();
+    void failAll(const Error &error);
+
+    QString m_path;
+    QLocalSocket m_socket;
+    QByteArray m_buffer;
+    qint64 m_nextId = 1;
+    QHash<qint64, ResultCallback> m_pending;
+};
+
+/// Maps an agent JSON-RPC error object back to an Error (category and code from `data`).
+Error errorFromRpc(const Json &error);
+
+} // namespace mcpauth

@@ -1,0 +1,156 @@
+#include "engine/AgentService.h"
+
+#include "broker/BrokerServer.h"
+#include "broker/JsonRpcConnection.h"
+#include "broker/RpcErrors.h"
+#include "common/Log.h"
+#include "engine/AuthEngine.h"
+
+#include <QCoreApplication>
+#include <QTimer>
+
+namespace mcpauth {
+
+namespace {
+
+/// The `resource` param as an absolute http(s) URL, or an invalid-params message.
+std::optional<QUrl> resourceParam(const Json &params, QString *why)
+{
+    const QString text = jsonString(params, "resource");
+    const QUrl url(text, QUrl::StrictMode);
+    if (text.isEmpty() || !url.isValid() || url.host().isEmpty()
+        || (url.scheme() != QLatin1String("https") && url.scheme() != QLatin1String("http"))) {
+        *why = QStringLiteral("params.resource must be the MCP server's http(s) URL");
+        return std::nullopt;
+    }
+    return url;
+}
+
+Json tokenResult(const TokenSet &t)
+{
+    Json r = Json::object();
+    r["accessToken"] = toStd(t.accessToken);
+    r["tokenType"] = toStd(t.tokenType);
+    r["expiresAt"] = t.expiresAt;
+    r["scope"] = toStd(t.scope);
+    return r;
+}
+
+} // namespace
+
+AgentService::AgentService(AuthEngine &engine, BrokerServer &server, QObject *parent)
+    : QObject(parent), m_engine(engine)
+{
+    connect(&server, &BrokerServer::connectionAccepted, this, &AgentService::onConnection);
+}
+
+void AgentService::setKeychainStatus(bool available, const QString &detail)
+{
+    m_keychainAvailable = available;
+    m_keychainDetail = detail;
+}
+
+void AgentService::onConnection(JsonRpcConnection *connection)
+{
+    connect(connection, &JsonRpcConnection::requestReceived, this,
+            [this, connection](const Json &id, const QString &method, const Json &params) {
+                dispatch(connection, id, method, params);
+            });
+}
+
+void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString &method, const Json &params)
+{
+    const QPointer<JsonRpcConnection> conn(c);
+    auto fail = [conn, id](const Error &e) {
+        if (conn)
+            conn->sendError(id, rpcCodeFor(e), e.message, rpcErrorData(e));
+    };
+    auto invalidParams = [conn, id](const QString &why) {
+        if (conn)
+            conn->sendError(id, RpcErrors::InvalidParams, why);
+    };
+    const Json p = params.is_object() ? params : Json::object();
+
+    if (method == QLatin1String("token/get") || method == QLatin1String("login/start")) {
+        QString why;
+        const std::optional<QUrl> url = resourceParam(p, &why);
+        if (!url)
+            return invalidParams(why);
+        const QString scope = jsonString(p, "scope");
+        const bool isLogin = method == QLatin1String("login/start");
+        qCInfo(lcBroker) << method << url->toString() << "for" << c->peer().displayName();
+        auto reply = [conn, id, fail, isLogin](Result<TokenSet> r) {
+            if (!r)
+                return fail(r.error());
+            if (!conn)
+                return;
+            Json result = tokenResult(r.value());
+            if (isLogin)
+                result.erase("accessToken"); // login/start answers "signed in", not with a token
+            conn->sendResult(id, result);
+        };
+        if (isLogin) {
+            m_engine.login(*url, scope, c, reply);
+        } else {
+            const qint64 minValid = std::clamp<qint64>(jsonInt(p, "minValidSeconds").value_or(60), 0, 24 * 3600);
+            m_engine.token(*url, scope, minValid, c, reply);
+        }
+        return;
+    }
+    if (method == QLatin1String("logout")) {
+        QString why;
+        const std::optional<QUrl> url = resourceParam(p, &why);
+        if (!url)
+            return invalidParams(why);
+        qCInfo(lcBroker) << "logout" << url->toString() << "for" << c->peer().displayName();
+        m_engine.logout(*url, c, [conn, id, fail](Result<bool> r) {
+            if (!r)
+                return fail(r.error());
+            if (conn)
+                conn->sendResult(id, Json{{"revoked", r.value()}});
+        });
+        return;
+    }
+    if (method == QLatin1String("servers/list")) {
+        Json list = Json::array();
+        const QList<ServerStatus> servers = m_engine.servers();
+        for (const ServerStatus &s : servers) {
+            Json e = Json::object();
+            e["resource"] = toStd(s.resource);
+            e["issuer"] = toStd(s.issuer);
+            e["state"] = toStd(s.state);
+            e["expiresAt"] = s.expiresAt;
+            e["scope"] = toStd(s.scope);
+            if (!s.lastError.isEmpty())
+                e["lastError"] = toStd(s.lastError);
+            list.push_back(e);
+        }
+        c->sendResult(id, Json{{"servers", list}});
+        return;
+    }
+    if (method == QLatin1String("agent/status")) {
+        Json keychain = Json::object();
+        keychain["available"] = m_keychainAvailable;
+        keychain["backend"] = toStd(m_engine.secretStoreName());
+        keychain["persistent"] = m_engine.secretsPersistent();
+        if (!m_keychainDetail.isEmpty())
+            keychain["detail"] = toStd(m_keychainDetail);
+        Json r = Json::object();
+        r["version"] = MCPAUTH_VERSION;
+        r["pid"] = QCoreApplication::applicationPid();
+        r["keychain"] = keychain;
+        c->sendResult(id, r);
+        return;
+    }
+    if (method == QLatin1String("agent/shutdown")) {
+        qCInfo(lcBroker) << "shutdown requested by" << c->peer().displayName();
+        c->sendResult(id, Json::object());
+        // Let the reply leave before the event loop stops.
+        QTimer::singleShot(50, this, [this] { Q_EMIT shutdownRequested(); });
+        return;
+    }
+    if (c)
+        c->sendError(id, RpcErrors::MethodNotFound, QStringLiteral("unknown method: ") + method);
+}
+
+} // namespace mcpauth

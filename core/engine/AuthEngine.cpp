@@ -1,0 +1,539 @@
+#include "engine/AuthEngine.h"
+
+#include "common/Log.h"
+#include "common/Redact.h"
+#include "discovery/ResourceUri.h"
+#include "engine/LoginFlow.h"
+#include "engine/ServerSession.h"
+#include "login/Browser.h"
+#include "storage/SecretStore.h"
+#include "storage/StateFile.h"
+#include "tokens/TokenClient.h"
+
+#include <QSet>
+
+namespace mcpauth {
+
+namespace {
+
+const char *const kServers = "servers";
+const char *const kRegistrations = "registrations";
+
+QSet<QString> scopeSet(const QString &scope)
+{
+    const QStringList parts = scope.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    return QSet<QString>(parts.begin(), parts.end());
+}
+
+Error notSignedIn(const ServerSession *s)
+{
+    return Error::loginRequired(QStringLiteral("not signed in to %1; run: mcp-auth login %1").arg(s->mcpUrl.toString()));
+}
+
+} // namespace
+
+AuthEngine::AuthEngine(const HttpClient &http, const Clock &clock, SecretStore &secrets, StateFile &stateFile,
+                       Browser &browser, Options options, QObject *parent)
+    : QObject(parent), m_http(http), m_clock(clock), m_secrets(secrets), m_stateFile(stateFile), m_browser(browser),
+      m_options(options), m_tokenClient(std::make_unique<TokenClient>(m_http, m_clock)), m_state(Json::object())
+{
+}
+
+AuthEngine::~AuthEngine() = default;
+
+void AuthEngine::start(QObject *context, StatusCallback done)
+{
+    Result<Json> loaded = m_stateFile.load();
+    if (!loaded) {
+        // A corrupt state file was set aside by StateFile; start empty rather than refuse to run.
+        qCWarning(lcEngine) << "state file unusable, starting empty:" << loaded.error().message;
+        m_state = Json::object();
+    } else {
+        m_state = loaded.value();
+    }
+    if (!m_state.contains(kServers) || !m_state[kServers].is_object())
+        m_state[kServers] = Json::object();
+    if (!m_state.contains(kRegistrations) || !m_state[kRegistrations].is_object())
+        m_state[kRegistrations] = Json::object();
+
+    for (auto it = m_state[kServers].begin(); it != m_state[kServers].end(); ++it) {
+        const QUrl canonical(fromStd(it.key()));
+        ServerSession *s = session(canonical);
+        const Json &rec = it.value();
+        s->mcpUrl = QUrl(jsonString(rec, "mcpUrl"));
+        if (!s->mcpUrl.isValid() || s->mcpUrl.isEmpty())
+            s->mcpUrl = canonical;
+        s->issuer = jsonString(rec, "issuer");
+        if (rec.contains("discovery")) {
+            const Json &d = rec["discovery"];
+            auto prm = ProtectedResourceMetadata::fromJson(d.value("prm", Json::object()));
+            auto meta = AuthServerMetadata::fromJson(d.value("metadata", Json::object()));
+            if (prm && meta) {
+                DiscoveryResult r;
+                r.resource = canonical;
+                r.prmUrl = QUrl(jsonString(d, "prmUrl"));
+                r.prm = prm.value();
+                r.issuer = s->issuer;
+                r.asMetadataUrl = QUrl(jsonString(d, "asMetadataUrl"));
+                r.metadata = meta.value();
+                s->discovery = r;
+            }
+        }
+        if (!jsonBool(rec, "signedIn").value_or(false))
+            s->tokenState = ServerSession::TokenState::Absent;
+    }
+
+    // Registrations: public part from the state file, secrets from the secret store.
+    QStringList withSecret;
+    for (auto it = m_state[kRegistrations].begin(); it != m_state[kRegistrations].end(); ++it) {
+        auto reg = ClientRegistration::fromJson(it.value());
+        if (!reg)
+            continue;
+        m_clients.insert(reg->issuer, reg.value());
+        if (jsonBool(it.value(), "hasSecret").value_or(false))
+            withSecret << reg->issuer;
+    }
+    if (withSecret.isEmpty()) {
+        QTimer::singleShot(0, context, [done] { done(okStatus()); });
+        return;
+    }
+    auto remaining = std::make_shared<int>(int(withSecret.size()));
+    for (const QString &issuer : std::as_const(withSecret)) {
+        m_secrets.read(clientSecretKey(issuer), this, [this, issuer, remaining, context = QPointer<QObject>(context), done](Result<std::optional<QByteArray>> r) {
+            if (r && r.value())
+                m_clients[issuer].clientSecret = QString::fromUtf8(*r.value());
+            else if (!r)
+                qCWarning(lcEngine) << "client secret for" << issuer << "unavailable:" << r.error().message;
+            if (--*remaining == 0 && context)
+                done(okStatus());
+        });
+    }
+}
+
+ServerSession *AuthEngine::session(const QUrl &canonical)
+{
+    const QString key = ResourceUri::toString(canonical);
+    if (ServerSession *s = m_sessions.value(key))
+        return s;
+    auto *s = new ServerSession(canonical, this);
+    connect(&s->proactiveRefresh, &QTimer::timeout, this, [this, s] {
+        if (s->activity == ServerSession::Activity::Idle && s->tokens.hasRefreshToken()) {
+            qCInfo(lcEngine) << "refreshing ahead of expiry:" << s->resourceString();
+            refresh(s);
+        }
+    });
+    m_sessions.insert(key, s);
+    return s;
+}
+
+void AuthEngine::ensureLoaded(ServerSession *s, QObject *context, TokenCallback then)
+{
+    using TS = ServerSession::TokenState;
+    if (s->tokenState == TS::Absent || s->tokenState == TS::Present) {
+        then(s->tokens); // value unused by callers; they look at the session
+        return;
+    }
+    s->loadWaiters.append({context, std::move(then)});
+    if (s->tokenState == TS::Loading)
+        return;
+    if (s->issuer.isEmpty()) {
+        s->tokenState = TS::Absent;
+        ServerSession::resolve(s->loadWaiters, s->tokens);
+        return;
+    }
+    s->tokenState = TS::Loading;
+    m_secrets.read(tokenKey(s), s, [this, s](Result<std::optional<QByteArray>> r) {
+        if (!r) {
+            s->tokenState = TS::Unknown; // try again next time; never treat "keychain locked" as "signed out"
+            ServerSession::resolve(s->loadWaiters, r.error());
+            return;
+        }
+        if (!r.value()) {
+            s->tokenState = TS::Absent;
+        } else {
+            auto tokens = TokenSet::fromSecretJson(*r.value());
+            if (tokens) {
+                s->tokens = tokens.value();
+                s->tokenState = TS::Present;
+                scheduleProactiveRefresh(s);
+            } else {
+                qCWarning(lcEngine) << "stored tokens unreadable for" << s->resourceString();
+                s->tokenState = TS::Absent;
+            }
+        }
+        ServerSession::resolve(s->loadWaiters, s->tokens);
+    });
+}
+
+void AuthEngine::token(const QUrl &mcpUrl, const QString &scope, qint64 minValidSeconds, QObject *context,
+                       TokenCallback done)
+{
+    const Result<QUrl> canonical = ResourceUri::canonical(mcpUrl);
+    if (!canonical) {
+        QTimer::singleShot(0, context, [done, e = canonical.error()] { done(e); });
+        return;
+    }
+    ServerSession *s = session(canonical.value());
+    if (s->issuer.isEmpty())
+        s->mcpUrl = mcpUrl;
+    ensureLoaded(s, context, [this, s, scope, minValidSeconds, context, done](Result<TokenSet> loaded) {
+        if (!loaded) {
+            done(loaded.error());
+            return;
+        }
+        deliverToken(s, scope, minValidSeconds, context, done);
+    });
+}
+
+void AuthEngine::deliverToken(ServerSession *s, const QString &scope, qint64 minValid, QObject *context,
+                              TokenCallback done)
+{
+    using A = ServerSession::Activity;
+    if (s->activity == A::SigningIn) {
+        done(Error::loginRequired(QStringLiteral("sign-in to %1 is in progress in the browser").arg(s->mcpUrl.toString())));
+        return;
+    }
+    if (s->activity == A::Refreshing) {
+        s->tokenWaiters.append({context, std::move(done)});
+        return;
+    }
+    if (s->tokenState != ServerSession::TokenState::Present) {
+        done(notSignedIn(s));
+        return;
+    }
+    if (!scope.isEmpty() && !scopeSet(s->tokens.scope).contains(scopeSet(scope))) {
+        // RFC 6749 §6: a refresh cannot widen scope; a new sign-in is needed (step-up).
+        Error e = Error::loginRequired(QStringLiteral("the sign-in to %1 lacks scope \"%2\"; sign in again")
+                                           .arg(s->mcpUrl.toString(), scope));
+        e.code = QStringLiteral("insufficient_scope");
+        done(e);
+        return;
+    }
+    // Ask for at most half the token's lifetime, or a short-lived token would always be "expiring".
+    const qint64 lifetime = s->tokens.expiresAt > 0 ? s->tokens.expiresAt - s->tokens.obtainedAt : 0;
+    const qint64 effectiveMin = lifetime > 0 ? std::min(minValid, lifetime / 2) : minValid;
+    if (s->tokens.isValidFor(m_clock.now(), effectiveMin)) {
+        done(s->tokens);
+        return;
+    }
+    if (!s->tokens.hasRefreshToken()) {
+        done(Error::loginRequired(QStringLiteral("the sign-in to %1 has expired; run: mcp-auth login %1").arg(s->mcpUrl.toString())));
+        return;
+    }
+    s->tokenWaiters.append({context, std::move(done)});
+    refresh(s);
+}
+
+void AuthEngine::refresh(ServerSession *s)
+{
+    if (s->activity != ServerSession::Activity::Idle)
+        return;
+    const std::optional<ClientRegistration> client = clientFor(s->issuer);
+    if (!s->discovery || !client) {
+        dropTokens(s, QStringLiteral("server metadata or client registration missing"));
+        ServerSession::resolve(s->tokenWaiters, notSignedIn(s));
+        return;
+    }
+    s->activity = ServerSession::Activity::Refreshing;
+    s->proactiveRefresh.stop();
+    Q_EMIT serversChanged();
+    qCInfo(lcTokens) << "refreshing tokens for" << s->resourceString();
+    m_tokenClient->refresh(s->discovery->metadata, *client, s->tokens, s->resourceString(), s,
+                           [this, s](Result<TokenSet> r) { finishRefresh(s, r); });
+}
+
+void AuthEngine::finishRefresh(ServerSession *s, const Result<TokenSet> &result)
+{
+    if (result) {
+        // The old refresh token is spent (rotation): store the new one before anyone sees the new
+        // access token, so a crash here cannot leave only a dead refresh token behind.
+        storeTokens(s, result.value(), [this, s] {
+            s->activity = ServerSession::Activity::Idle;
+            s->lastError.clear();
+            saveRecord(s);
+            Q_EMIT serversChanged();
+            ServerSession::resolve(s->tokenWaiters, s->tokens);
+        });
+        return;
+    }
+    s->activity = ServerSession::Activity::Idle;
+    const Error &e = result.error();
+    s->lastError = e.message;
+    if (e.category == Error::Category::LoginRequired) {
+        // invalid_grant: the grant is gone (revoked, expired, or reuse detected). Sign in again.
+        dropTokens(s, e.message);
+        ServerSession::resolve(s->tokenWaiters, Error{Error::Category::LoginRequired, e.code,
+                                                      QStringLiteral("the sign-in to %1 has expired or was revoked; "
+                                                                     "run: mcp-auth login %1")
+                                                          .arg(s->mcpUrl.toString())});
+    } else if (e.code == QLatin1String("invalid_client")) {
+        // The server no longer knows our client: forget it so the next sign-in registers again.
+        forgetClient(s->issuer);
+        dropTokens(s, e.message);
+        ServerSession::resolve(s->tokenWaiters, Error{Error::Category::LoginRequired, e.code,
+                                                      QStringLiteral("%1 no longer accepts this client; run: mcp-auth "
+                                                                     "login %2")
+                                                          .arg(s->issuer, s->mcpUrl.toString())});
+    } else if (s->tokens.isValidFor(m_clock.now(), 1)) {
+        // Network or server trouble: the current token still works, hand it out; keep everything.
+        qCWarning(lcTokens) << "refresh failed, using the current token:" << e.message;
+        ServerSession::resolve(s->tokenWaiters, s->tokens);
+    } else {
+        qCWarning(lcTokens) << "refresh failed, tokens kept:" << e.message;
+        ServerSession::resolve(s->tokenWaiters, e);
+    }
+    Q_EMIT serversChanged();
+}
+
+void AuthEngine::storeTokens(ServerSession *s, const TokenSet &tokens, std::function<void()> then)
+{
+    s->tokens = tokens;
+    s->tokenState = ServerSession::TokenState::Present;
+    m_secrets.write(tokenKey(s), toBytes(tokens.toSecretJson()), s, [this, s, then](Status st) {
+        if (!st) {
+            // Design.md: no keychain → keep tokens in memory for the agent's lifetime, say so.
+            qCWarning(lcStorage) << "could not store tokens for" << s->resourceString() << ":" << st.error().message
+                                 << "- keeping them in memory only";
+            s->lastError = st.error().message;
+        }
+        scheduleProactiveRefresh(s);
+        then();
+    });
+}
+
+void AuthEngine::dropTokens(ServerSession *s, const QString &reason)
+{
+    qCInfo(lcEngine) << "forgetting tokens for" << s->resourceString() << "-" << reason;
+    s->proactiveRefresh.stop();
+    s->tokens = TokenSet{};
+    s->tokenState = ServerSession::TokenState::Absent;
+    saveRecord(s);
+    m_secrets.remove(tokenKey(s), s, [](Status st) {
+        if (!st)
+            qCWarning(lcStorage) << "could not delete tokens:" << st.error().message;
+    });
+}
+
+void AuthEngine::forgetClient(const QString &issuer)
+{
+    if (!m_clients.remove(issuer))
+        return;
+    m_state[kRegistrations].erase(toStd(issuer));
+    persist();
+    m_secrets.remove(clientSecretKey(issuer), this, [](Status) {});
+}
+
+void AuthEngine::scheduleProactiveRefresh(ServerSession *s)
+{
+    s->proactiveRefresh.stop();
+    const TokenSet &t = s->tokens;
+    const qint64 lifetime = t.expiresAt > 0 ? t.expiresAt - t.obtainedAt : 0;
+    if (!t.hasRefreshToken() || lifetime < m_options.proactiveRefreshMinLifetime)
+        return;
+    // Refresh when a tenth of the lifetime (at least a minute) is left.
+    const qint64 at = t.expiresAt - std::max<qint64>(60, lifetime / 10);
+    const qint64 inSeconds = std::max<qint64>(1, at - m_clock.now());
+    s->proactiveRefresh.start(int(std::min<qint64>(inSeconds, 24 * 3600) * 1000));
+}
+
+void AuthEngine::login(const QUrl &mcpUrl, const QString &scope, QObject *context, TokenCallback done)
+{
+    const Result<QUrl> canonical = ResourceUri::canonical(mcpUrl);
+    if (!canonical) {
+        QTimer::singleShot(0, context, [done, e = canonical.error()] { done(e); });
+        return;
+    }
+    ServerSession *s = session(canonical.value());
+    s->tokenWaiters.append({context, std::move(done)});
+    if (s->activity == ServerSession::Activity::SigningIn)
+        return; // one browser sign-in serves every caller
+    if (s->activity == ServerSession::Activity::Refreshing)
+        return; // the refresh in flight answers; a caller that still needs to sign in asks again
+    s->mcpUrl = mcpUrl;
+    s->activity = ServerSession::Activity::SigningIn;
+    Q_EMIT serversChanged();
+
+    LoginFlow::Request req;
+    req.mcpUrl = mcpUrl;
+    req.scope = scope;
+    req.browserTimeoutMs = m_options.browserTimeoutMs;
+    auto lookup = [this](const DiscoveryResult &d) { return clientFor(d.issuer); };
+    auto *flow = new LoginFlow(m_http, m_clock, m_browser, lookup, req, s);
+    s->login = flow;
+    connect(flow, &LoginFlow::browserOpening, this, [this, s] { Q_EMIT browserOpened(s->resourceString()); });
+    connect(flow, &LoginFlow::finished, this, [this, s, flow](const Result<LoginOutcome> &r) {
+        flow->deleteLater();
+        if (!r) {
+            s->activity = ServerSession::Activity::Idle;
+            s->lastError = r.error().message;
+            Q_EMIT serversChanged();
+            ServerSession::resolve(s->tokenWaiters, r.error());
+            return;
+        }
+        const LoginOutcome &o = r.value();
+        if (o.clientIsNew) {
+            m_clients.insert(o.client.issuer, o.client);
+            Json reg = o.client.toJson();
+            reg["hasSecret"] = !o.client.clientSecret.isEmpty();
+            m_state[kRegistrations][toStd(o.client.issuer)] = reg;
+            if (!o.client.clientSecret.isEmpty())
+                m_secrets.write(clientSecretKey(o.client.issuer), o.client.clientSecret.toUtf8(), this, [](Status st) {
+                    if (!st)
+                        qCWarning(lcStorage) << "could not store the client secret:" << st.error().message;
+                });
+        }
+        if (!s->issuer.isEmpty() && s->issuer != o.discovery.issuer) {
+            // The server moved to another authorization server: the old tokens are useless there.
+            m_secrets.remove(tokenKey(s), this, [](Status) {});
+        }
+        s->issuer = o.discovery.issuer;
+        s->discovery = o.discovery;
+        storeTokens(s, o.tokens, [this, s] {
+            s->activity = ServerSession::Activity::Idle;
+            s->lastError.clear();
+            saveRecord(s);
+            Q_EMIT serversChanged();
+            ServerSession::resolve(s->tokenWaiters, s->tokens);
+        });
+    });
+    flow->start();
+}
+
+void AuthEngine::logout(const QUrl &mcpUrl, QObject *context, std::function<void(Result<bool>)> done)
+{
+    const Result<QUrl> canonical = ResourceUri::canonical(mcpUrl);
+    if (!canonical) {
+        QTimer::singleShot(0, context, [done, e = canonical.error()] { done(e); });
+        return;
+    }
+    ServerSession *s = session(canonical.value());
+    if (s->login)
+        s->login->cancel();
+    ensureLoaded(s, context, [this, s, context, done](Result<TokenSet> loaded) {
+        if (!loaded) {
+            done(loaded.error()); // keychain locked: nothing deleted, say so
+            return;
+        }
+        const std::optional<ClientRegistration> client = clientFor(s->issuer);
+        if (s->tokenState != ServerSession::TokenState::Present || !s->discovery || !client) {
+            dropTokens(s, QStringLiteral("signed out"));
+            done(false);
+            return;
+        }
+        // RFC 7009 §2.1: revoking the refresh token ends the grant; otherwise revoke the access token.
+        const bool useRefresh = s->tokens.hasRefreshToken();
+        const QString token = useRefresh ? s->tokens.refreshToken : s->tokens.accessToken;
+        const QString hint = useRefresh ? QStringLiteral("refresh_token") : QStringLiteral("access_token");
+        s->activity = ServerSession::Activity::SigningOut;
+        // The session, not the caller, owns the revocation: it must finish even if the caller leaves.
+        m_tokenClient->revoke(s->discovery->metadata, *client, token, hint, s,
+                              [this, s, done, context = QPointer<QObject>(context)](Result<bool> revoked) {
+                                  s->activity = ServerSession::Activity::Idle;
+                                  if (!revoked)
+                                      qCWarning(lcTokens) << "revocation failed:" << revoked.error().message;
+                                  dropTokens(s, QStringLiteral("signed out"));
+                                  Q_EMIT serversChanged();
+                                  if (context)
+                                      done(revoked ? revoked.value() : false);
+                              });
+    });
+}
+
+std::optional<ClientRegistration> AuthEngine::clientFor(const QString &issuer) const
+{
+    if (auto it = m_preRegistered.constFind(issuer); it != m_preRegistered.constEnd())
+        return *it;
+    if (auto it = m_clients.constFind(issuer); it != m_clients.constEnd())
+        return *it;
+    return std::nullopt;
+}
+
+void AuthEngine::addPreRegisteredClient(const ClientRegistration &client)
+{
+    m_preRegistered.insert(client.issuer, client);
+}
+
+QList<ServerStatus> AuthEngine::servers() const
+{
+    QList<ServerStatus> out;
+    const qint64 now = m_clock.now();
+    for (const ServerSession *s : m_sessions) {
+        if (s->issuer.isEmpty() && s->activity == ServerSession::Activity::Idle)
+            continue; // asked about once, never signed in
+        ServerStatus st;
+        st.resource = s->resourceString();
+        st.issuer = s->issuer;
+        st.lastError = s->lastError;
+        const Json rec = m_state[kServers].value(toStd(st.resource), Json::object());
+        const bool present = s->tokenState == ServerSession::TokenState::Present
+                             || (s->tokenState == ServerSession::TokenState::Unknown
+                                 && jsonBool(rec, "signedIn").value_or(false));
+        st.expiresAt = s->tokenState == ServerSession::TokenState::Present ? s->tokens.expiresAt
+                                                                           : jsonInt(rec, "expiresAt").value_or(0);
+        st.scope = s->tokenState == ServerSession::TokenState::Present ? s->tokens.scope : jsonString(rec, "scope");
+        switch (s->activity) {
+        case ServerSession::Activity::SigningIn: st.state = QStringLiteral("signing_in"); break;
+        case ServerSession::Activity::Refreshing: st.state = QStringLiteral("refreshing"); break;
+        default:
+            if (!present)
+                st.state = QStringLiteral("signed_out");
+            else if (st.expiresAt > 0 && st.expiresAt <= now)
+                st.state = QStringLiteral("expired"); // a refresh on next use may still revive it
+            else
+                st.state = QStringLiteral("signed_in");
+        }
+        out << st;
+    }
+    std::sort(out.begin(), out.end(), [](const ServerStatus &a, const ServerStatus &b) { return a.resource < b.resource; });
+    return out;
+}
+
+QString AuthEngine::secretStoreName() const
+{
+    return m_secrets.backendName();
+}
+
+bool AuthEngine::secretsPersistent() const
+{
+    return m_secrets.isPersistent();
+}
+
+void AuthEngine::saveRecord(ServerSession *s)
+{
+    Json rec = Json::object();
+    rec["mcpUrl"] = toStd(s->mcpUrl.toString());
+    rec["issuer"] = toStd(s->issuer);
+    rec["signedIn"] = s->tokenState == ServerSession::TokenState::Present;
+    rec["expiresAt"] = s->tokens.expiresAt;
+    rec["scope"] = toStd(s->tokens.scope);
+    if (s->discovery) {
+        Json d = Json::object();
+        d["prmUrl"] = toStd(s->discovery->prmUrl.toString());
+        d["prm"] = s->discovery->prm.toJson();
+        d["asMetadataUrl"] = toStd(s->discovery->asMetadataUrl.toString());
+        d["metadata"] = s->discovery->metadata.toJson();
+        rec["discovery"] = d;
+    }
+    m_state[kServers][toStd(s->resourceString())] = rec;
+    persist();
+}
+
+void AuthEngine::persist()
+{
+    const Status st = m_stateFile.save(m_state);
+    if (!st)
+        qCWarning(lcStorage) << "could not save state:" << st.error().message;
+}
+
+QString AuthEngine::tokenKey(const ServerSession *s) const
+{
+    // Tokens are kept per (resource, issuer, account); one account per server for now.
+    return QStringLiteral("tokens|%1|%2|default").arg(s->resourceString(), s->issuer);
+}
+
+QString AuthEngine::clientSecretKey(const QString &issuer)
+{
+    return QStringLiteral("client-secret|%1").arg(issuer);
+}
+
+} // namespace mcpauth

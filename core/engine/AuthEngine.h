@@ -1,0 +1,114 @@
+#pragma once
+
+#include "common/Clock.h"
+#include "common/Json.h"
+#include "common/Result.h"
+#include "net/HttpClient.h"
+#include "registration/ClientRegistration.h"
+#include "tokens/TokenSet.h"
+
+#include <QHash>
+#include <QObject>
+#include <QUrl>
+
+#include <functional>
+#include <memory>
+
+namespace mcpauth {
+
+class Browser;
+class SecretStore;
+class ServerSession;
+class StateFile;
+class TokenClient;
+
+/// What `servers/list` and `mcp-auth status` show for one server.
+struct ServerStatus
+{
+    QString resource;
+    QString issuer;
+    QString state; ///< "signed_in", "expired", "signed_out", "signing_in", "refreshing"
+    qint64 expiresAt = 0;
+    QString scope;
+    QString lastError;
+};
+
+/// The agent's authorization engine: one session per MCP server, every token, every sign-in and
+/// every refresh of the machine's user goes through it (design.md "Processes"). It guarantees one
+/// sign-in per server however many callers wait for it, one refresh per server however many ask
+/// at once, that a rotated refresh token reaches the secret store before the new access token is
+/// handed out, and that a network failure never deletes tokens.
+///
+/// Non-secret state (servers, metadata, registrations without secrets) goes to the StateFile;
+/// tokens and client secrets only to the SecretStore.
+class AuthEngine : public QObject
+{
+    Q_OBJECT
+public:
+    struct Options
+    {
+        int browserTimeoutMs = 5 * 60 * 1000;
+        qint64 proactiveRefreshMinLifetime = 300; ///< refresh ahead in the background only for tokens living longer
+    };
+    using TokenCallback = std::function<void(Result<TokenSet>)>;
+    using StatusCallback = std::function<void(Status)>;
+
+    AuthEngine(const HttpClient &http, const Clock &clock, SecretStore &secrets, StateFile &stateFile,
+               Browser &browser, Options options, QObject *parent = nullptr);
+    ~AuthEngine() override;
+
+    /// Loads the state file and the client secrets it refers to. Call once before anything else.
+    void start(QObject *context, StatusCallback done);
+
+    /// A token for `mcpUrl` valid for at least `minValidSeconds` (capped at half the token's
+    /// lifetime), refreshed first when needed. Never opens a browser: LoginRequired when the user
+    /// must sign in.
+    void token(const QUrl &mcpUrl, const QString &scope, qint64 minValidSeconds, QObject *context, TokenCallback done);
+    /// Interactive sign-in; joins the one already running for this server.
+    void login(const QUrl &mcpUrl, const QString &scope, QObject *context, TokenCallback done);
+    /// Revokes (RFC 7009) where supported and forgets the tokens. Result: whether the server revoked.
+    void logout(const QUrl &mcpUrl, QObject *context, std::function<void(Result<bool>)> done);
+
+    QList<ServerStatus> servers() const;
+    QString secretStoreName() const;
+    bool secretsPersistent() const;
+
+    /// A client registered out of band (config, IT policy) for an issuer: used before DCR.
+    void addPreRegisteredClient(const ClientRegistration &client);
+
+Q_SIGNALS:
+    /// Fires when a server's state changes (signed in/out, tokens refreshed, error); for the tray.
+    void serversChanged();
+    /// Fires when a sign-in opens the browser, once per sign-in.
+    void browserOpened(const QString &resource);
+
+private:
+    ServerSession *session(const QUrl &canonical);
+    void ensureLoaded(ServerSession *s, QObject *context, TokenCallback then);
+    void deliverToken(ServerSession *s, const QString &scope, qint64 minValid, QObject *context, TokenCallback done);
+    void refresh(ServerSession *s);
+    void finishRefresh(ServerSession *s, const Result<TokenSet> &result);
+    void storeTokens(ServerSession *s, const TokenSet &tokens, std::function<void()> then);
+    void dropTokens(ServerSession *s, const QString &reason);
+    void forgetClient(const QString &issuer);
+    void scheduleProactiveRefresh(ServerSession *s);
+    std::optional<ClientRegistration> clientFor(const QString &issuer) const;
+    void saveRecord(ServerSession *s);
+    void persist();
+    QString tokenKey(const ServerSession *s) const;
+    static QString clientSecretKey(const QString &issuer);
+
+    HttpClient m_http;
+    const Clock &m_clock;
+    SecretStore &m_secrets;
+    StateFile &m_stateFile;
+    Browser &m_browser;
+    Options m_options;
+    std::unique_ptr<TokenClient> m_tokenClient;
+    Json m_state;
+    QHash<QString, ServerSession *> m_sessions;          ///< by canonical resource string
+    QHash<QString, ClientRegistration> m_clients;         ///< stored registrations by issuer (with secrets)
+    QHash<QString, ClientRegistration> m_preRegistered;   ///< configured clients by issuer
+};
+
+} // namespace mcpauth

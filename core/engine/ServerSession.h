@@ -1,0 +1,61 @@
+#pragma once
+
+#include "common/Result.h"
+#include "discovery/Discovery.h"
+#include "tokens/TokenSet.h"
+
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+#include <QUrl>
+
+#include <functional>
+#include <optional>
+
+namespace mcpauth {
+
+class LoginFlow;
+
+/// Everything the agent knows and is doing for one MCP server (one canonical resource URI):
+/// where it signs in, the tokens once loaded from the keychain, and the one refresh or one sign-in
+/// in flight that every caller for this server joins. Owned and driven by AuthEngine; it holds
+/// state, the engine holds the logic that touches the outside world.
+class ServerSession : public QObject
+{
+    Q_OBJECT
+public:
+    /// Whether the tokens have been read from the keychain yet.
+    enum class TokenState { Unknown, Loading, Absent, Present };
+    /// The one operation in flight for this server, if any.
+    enum class Activity { Idle, Refreshing, SigningIn, SigningOut };
+
+    using TokenCallback = std::function<void(Result<TokenSet>)>;
+    struct Waiter
+    {
+        QPointer<QObject> context;
+        TokenCallback done;
+    };
+
+    ServerSession(QUrl resource, QObject *parent = nullptr);
+
+    QUrl resource;     ///< canonical (RFC 8707), the key
+    QUrl mcpUrl;       ///< as the user gave it (probed as is)
+    QString issuer;    ///< authorization server the tokens belong to
+    std::optional<DiscoveryResult> discovery;
+    TokenState tokenState = TokenState::Unknown;
+    Activity activity = Activity::Idle;
+    TokenSet tokens;
+    QString lastError;
+
+    QList<Waiter> loadWaiters;  ///< callers waiting for the keychain read
+    QList<Waiter> tokenWaiters; ///< callers waiting for the refresh or sign-in in flight
+    QPointer<LoginFlow> login;
+    QTimer proactiveRefresh;
+
+    /// Completes every waiter in `list` with `result` (skipping those whose context died) and empties it.
+    static void resolve(QList<Waiter> &list, const Result<TokenSet> &result);
+    QString resourceString() const;
+};
+
+} // namespace mcpauth
