@@ -13,19 +13,15 @@ want_tests=0
 packages=(build-essential cmake ninja-build pkg-config clang-format
           qt6-base-dev qt6-base-dev-tools qtkeychain-qt6-dev nlohmann-json3-dev libssl-dev
           gnome-keyring dbus dbus-daemon libsecret-tools)
-if (( want_tests )); then
-  packages+=(nodejs npm util-linux)
+# A Node.js that did not come from Debian (e.g. a newer one on PATH) is fine too.
+if (( want_tests )) && ! { command -v node && command -v npm; } >/dev/null; then
+  packages+=(nodejs npm)
 fi
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# A Node.js that did not come from Debian (e.g. a newer one on PATH) is fine too.
-if command -v node >/dev/null && command -v npm >/dev/null; then
-  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
-fi
-read -r -a missing <<<"${missing[*]:-}"
 if (( ${#missing[@]} )); then
   echo "setup: installing ${missing[*]}"
   sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
