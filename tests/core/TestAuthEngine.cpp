@@ -1,0 +1,329 @@
+#include "FakeAuthServer.h"
+#include "FakeBrowser.h"
+#include "engine/AuthEngine.h"
+#include "storage/MemorySecretStore.h"
+#include "storage/StateFile.h"
+
+#include <QNetworkAccessManager>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace mcpauth;
+using namespace mcpauth::test;
+
+namespace {
+
+/// A MemorySecretStore that remembers, for the test, what it held at any moment.
+class RecordingStore : public MemorySecretStore
+{
+public:
+    QHash<QString, QByteArray> current;
+    int writes = 0;
+    void write(const QString &key, const QByteArray &secret, QObject *context, StatusCallback done) override
+    {
+        ++writes;
+        current.insert(key, secret);
+        MemorySecretStore::write(key, secret, context, std::move(done));
+    }
+    void remove(const QString &key, QObject *context, StatusCallback done) override
+    {
+        current.remove(key);
+        MemorySecretStore::remove(key, context, std::move(done));
+    }
+    QString storedRefreshToken() const
+    {
+        for (auto it = current.begin(); it != current.end(); ++it)
+            if (it.key().startsWith(QLatin1String("tokens|")))
+                return TokenSet::fromSecretJson(it.value())->refreshToken;
+        return {};
+    }
+};
+
+} // namespace
+
+class TestAuthEngine : public QObject
+{
+    Q_OBJECT
+
+    struct Fixture
+    {
+        QTemporaryDir dir;
+        FakeAuthServer server;
+        FakeBrowser browser;
+        ManualClock clock{1'700'000'000};
+        QNetworkAccessManager nam;
+        HttpClient http{&nam};
+        RecordingStore store;
+        StateFile stateFile{dir.filePath(QStringLiteral("state.json"))};
+        std::unique_ptr<AuthEngine> engine;
+
+        Fixture() { QVERIFY2(server.listen(), "listen"); }
+        void startEngine()
+        {
+            engine = std::make_unique<AuthEngine>(http, clock, store, stateFile, browser, AuthEngine::Options{});
+            bool started = false;
+            engine->start(engine.get(), [&](Status st) { started = st.ok(); });
+            QTRY_VERIFY(started);
+        }
+        Result<TokenSet> login()
+        {
+            std::optional<Result<TokenSet>> out;
+            engine->login(server.mcpUrl(), QString(), engine.get(), [&](Result<TokenSet> r) { out.emplace(r); });
+            (void)QTest::qWaitFor([&] { return out.has_value(); }, 10000);
+            return out ? *out : Result<TokenSet>(Error::internal(QStringLiteral("login: no answer")));
+        }
+        Result<TokenSet> token(qint64 minValid = 60)
+        {
+            std::optional<Result<TokenSet>> out;
+            engine->token(server.mcpUrl(), QString(), minValid, engine.get(), [&](Result<TokenSet> r) { out.emplace(r); });
+            (void)QTest::qWaitFor([&] { return out.has_value(); }, 10000);
+            return out ? *out : Result<TokenSet>(Error::internal(QStringLiteral("token: no answer")));
+        }
+    };
+
+private Q_SLOTS:
+    void signInThenToken()
+    {
+        Fixture f;
+        f.startEngine();
+        const Result<TokenSet> before = f.token();
+        QVERIFY(!before);
+        QCOMPARE(before.error().category, Error::Category::LoginRequired);
+
+        const Result<TokenSet> in = f.login();
+        QVERIFY2(in.ok(), qPrintable(in ? QString() : in.error().message));
+        QCOMPARE(f.browser.launches, 1);
+        QCOMPARE(f.server.registrations, 1);
+        QCOMPARE(f.server.codeGrants, 1);
+        // RFC 8707: resource in the authorization request and the token request, identical.
+        const QString resource = f.server.mcpUrl().toString();
+        QCOMPARE(f.server.authorizeRequests.last().queryItemValue(QStringLiteral("resource"), QUrl::FullyDecoded), resource);
+        QCOMPARE(f.server.tokenRequests.last().queryItemValue(QStringLiteral("resource"), QUrl::FullyDecoded), resource);
+        // offline_access is offered, so it is asked for, with prompt=consent.
+        QVERIFY(f.server.authorizeRequests.last().queryItemValue(QStringLiteral("scope")).contains(QStringLiteral("offline_access")));
+        QCOMPARE(f.server.authorizeRequests.last().queryItemValue(QStringLiteral("prompt")), QStringLiteral("consent"));
+
+        const Result<TokenSet> t = f.token();
+        QVERIFY(t.ok());
+        QCOMPARE(t->accessToken, f.server.lastAccessToken);
+        QCOMPARE(f.server.refreshGrants, 0);
+        QCOMPARE(f.store.storedRefreshToken(), f.server.lastRefreshToken);
+    }
+
+    void concurrentCallersShareOneRefresh()
+    {
+        Fixture f;
+        f.startEngine();
+        QVERIFY(f.login().ok());
+        f.clock.advance(3600); // expired
+        QList<Result<TokenSet>> results;
+        for (int i = 0; i < 30; ++i)
+            f.engine->token(f.server.mcpUrl(), QString(), 60, f.engine.get(), [&](Result<TokenSet> r) { results << r; });
+        QTRY_COMPARE(results.size(), 30);
+        QCOMPARE(f.server.refreshGrants, 1);
+        for (const auto &r : results) {
+            QVERIFY(r.ok());
+            QCOMPARE(r->accessToken, f.server.lastAccessToken);
+        }
+        f.clock.advance(3600);
+        QVERIFY(f.token().ok());
+        QCOMPARE(f.server.refreshGrants, 2);
+        QCOMPARE(f.server.refreshTokenReuse, 0);
+    }
+
+    void rotatedRefreshTokenIsStoredBeforeTheAccessTokenIsHandedOut()
+    {
+        Fixture f;
+        f.startEngine();
+        QVERIFY(f.login().ok());
+        f.clock.advance(3600);
+        QString storedWhenHandedOut;
+        bool done = false;
+        f.engine->token(f.server.mcpUrl(), QString(), 60, f.engine.get(), [&](Result<TokenSet> r) {
+            QVERIFY(r.ok());
+            storedWhenHandedOut = f.store.storedRefreshToken();
+            done = true;
+        });
+        QTRY_VERIFY(done);
+        QCOMPARE(storedWhenHandedOut, f.server.lastRefreshToken);
+    }
+
+    void refreshWithoutNewRefreshTokenKeepsTheOld()
+    {
+        Fixture f;
+        f.server.rotateRefreshTokens = false;
+        f.startEngine();
+        QVERIFY(f.login().ok());
+        const QString original = f.server.lastRefreshToken;
+        f.clock.advance(3600);
+        QVERIFY(f.token().ok());
+        QCOMPARE(f.store.storedRefreshToken(), original);
+        f.clock.advance(3600);
+        QVERIFY(f.token().ok()); // the kept refresh token still works
+        QCOMPARE(f.server.refreshGrants, 2);
+    }
+
+    void networkFailureDuringRefreshKeepsTokens_data()
+    {
+        QTest::addColumn<int>("failure");
+        QTest::newRow("connection dropped") << int(FakeAuthServer::TokenFailure::Drop);
+        QTest::newRow("server error") << int(FakeAuthServer::TokenFailure::ServerError);
+    }
+    void networkFailureDuringRefreshKeepsTokens()
+    {
+        QFETCH(int, failure);
+        Fixture f;
+        f.startEngine();
+        QVERIFY(f.login().ok());
+        const QString refresh = f.server.lastRefreshToken;
+        f.clock.advance(3600);
+        f.server.tokenFailure = FakeAuthServer::TokenFailure(failure);
+        const Result<TokenSet> t = f.token();
+        QVERIFY(!t.ok());
+        QCOMPARE(t.error().category, Error::Category::Network);
+        QCOMPARE(f.store.storedRefreshToken(), refresh); // nothing deleted
+        f.server.tokenFailure = FakeAuthServer::TokenFailure::None;
+        const Result<TokenSet> again = f.token();
+        QVERIFY(again.ok());
+        QCOMPARE(f.server.refreshTokenReuse, 0);
+    }
+
+    void networkFailureWhileTokenStillValidHandsOutCurrentToken()
+    {
+        Fixture f;
+        f.startEngine();
+        QVERIFY(f.login().ok());
+        const QString access = f.server.lastAccessToken;
+        f.clock.advance(3600 - 30); // 30 s left, caller wants 60
+        f.server.tokenFailure = FakeAuthServer::TokenFailure::Drop;
+        const Result<TokenSet> t = f.token(60);
+        QVERIFY(t.ok());
+        QCOMPARE(t->accessToken, access);
+    }
+
+    void invalidGrantMeansSignInRequired()
+    {
+        Fixture f;
+        f.startEngine();
+        QVERIFY(f.login().ok());
+        f.server.revokeAll();
+        f.clock.advance(3600);
+        const Result<TokenSet> t = f.token();
+        QVERIFY(!t.ok());
+        QCOMPARE(t.error().category, Error::Category::LoginRequired);
+        QVERIFY(f.store.storedRefreshToken().isEmpty());
+        QCOMPARE(f.browser.launches, 1); // token/get never opens a browser
+    }
+
+    void invalidClientRegistersAgain()
+    {
+        Fixture f;
+        f.startEngine();
+        QVERIFY(f.login().ok());
+        f.server.forgetClients();
+        f.clock.advance(3600);
+        const Result<TokenSet> t = f.token();
+        QVERIFY(!t.ok());
+        QCOMPARE(t.error().category, Error::Category::LoginRequired);
+        QCOMPARE(f.server.registrations, 1);
+        QVERIFY(f.login().ok());
+        QCOMPARE(f.server.registrations, 2);
+    }
+
+    void concurrentSignInsOpenOneBrowser()
+    {
+        Fixture f;
+        f.startEngine();
+        QList<Result<TokenSet>> results;
+        for (int i = 0; i < 5; ++i)
+            f.engine->login(f.server.mcpUrl(), QString(), f.engine.get(), [&](Result<TokenSet> r) { results << r; });
+        QTRY_COMPARE(results.size(), 5);
+        QCOMPARE(f.browser.launches, 1);
+        QCOMPARE(f.server.authorizations, 1);
+        for (const auto &r : results)
+            QVERIFY(r.ok());
+    }
+
+    void restartUsesStoredTokensWithoutSignIn()
+    {
+        Fixture f;
+        f.startEngine();
+        QVERIFY(f.login().ok());
+        const QString access = f.server.lastAccessToken;
+        f.startEngine(); // a new engine over the same state file and secret store
+        const Result<TokenSet> t = f.token();
+        QVERIFY(t.ok());
+        QCOMPARE(t->accessToken, access);
+        QCOMPARE(f.browser.launches, 1);
+        f.clock.advance(3600);
+        QVERIFY(f.token().ok()); // and it can refresh: metadata and client came back from the state file
+        QCOMPARE(f.server.refreshGrants, 1);
+    }
+
+    void clientSecretSurvivesRestart()
+    {
+        Fixture f;
+        f.server.registrationAuthMethod = QStringLiteral("client_secret_basic");
+        f.startEngine();
+        QVERIFY(f.login().ok());
+        f.startEngine();
+        f.clock.advance(3600);
+        const Result<TokenSet> t = f.token();
+        QVERIFY2(t.ok(), qPrintable(t ? QString() : t.error().message));
+        QCOMPARE(f.server.refreshGrants, 1);
+        // The secret never reached the state file.
+        QFile state(f.dir.filePath(QStringLiteral("state.json")));
+        QVERIFY(state.open(QIODevice::ReadOnly));
+        const QByteArray onDisk = state.readAll();
+        for (const QString &secret : f.server.issuedSecrets())
+            QVERIFY2(!onDisk.contains(secret.toUtf8()), "a secret reached the state file");
+    }
+
+    void logoutRevokesAndForgets()
+    {
+        Fixture f;
+        f.startEngine();
+        QVERIFY(f.login().ok());
+        std::optional<Result<bool>> out;
+        f.engine->logout(f.server.mcpUrl(), f.engine.get(), [&](Result<bool> r) { out.emplace(r); });
+        QTRY_VERIFY(out.has_value());
+        QVERIFY(out->ok());
+        QVERIFY(out->value());
+        QCOMPARE(f.server.revocations, 1);
+        QVERIFY(f.store.storedRefreshToken().isEmpty());
+        const Result<TokenSet> t = f.token();
+        QVERIFY(!t.ok());
+        QCOMPARE(t.error().category, Error::Category::LoginRequired);
+    }
+
+    void wrongStateInCallbackIsRefused()
+    {
+        Fixture f;
+        f.browser.tamper = [](QUrlQuery &q) {
+            q.removeAllQueryItems(QStringLiteral("state"));
+            q.addQueryItem(QStringLiteral("state"), QStringLiteral("forged"));
+        };
+        f.startEngine();
+        const Result<TokenSet> r = f.login();
+        QVERIFY(!r.ok());
+        QCOMPARE(r.error().code, QStringLiteral("state_mismatch"));
+        QCOMPARE(f.server.codeGrants, 0);
+    }
+
+    void wrongIssInCallbackIsRefused()
+    {
+        Fixture f;
+        f.browser.tamper = [&](QUrlQuery &q) {
+            q.removeAllQueryItems(QStringLiteral("iss"));
+            q.addQueryItem(QStringLiteral("iss"), f.server.issuer() + QStringLiteral("/"));
+        };
+        f.startEngine();
+        const Result<TokenSet> r = f.login();
+        QVERIFY(!r.ok());
+        QCOMPARE(r.error().code, QStringLiteral("iss_mismatch"));
+        QCOMPARE(f.server.codeGrants, 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAuthEngine)
+#include "TestAuthEngine.moc"
