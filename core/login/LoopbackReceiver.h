@@ -47,6 +47,8 @@ public:
     Result<QString> listen(quint16 preferredPort = 0, const QString &path = QStringLiteral("/callback"));
     QString redirectUri() const;
     quint16 port() const { return m_port; }
+    /// The address the listener is bound to (127.0.0.1); null when not listening.
+    QHostAddress serverAddress() const { return m_server.serverAddress(); }
     State state() const { return m_state; }
 
     /// Answers the browser that delivered the callback with page(success, message), closes that
