@@ -1,0 +1,416 @@
+// Helpers for the node:test e2e tests: private sandboxes (HOME, XDG_*, socket), the real servers,
+// running `mcp-auth`, finding and stopping the agent. Every process started here is stopped here:
+// servers via stopAll() (SIGTERM, then SIGKILL) and on process exit; the agent via `mcp-auth shutdown`,
+// then SIGTERM/SIGKILL by pid. Nothing here prints a token.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, lstatSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const E2E_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const TESTS_DIR = path.resolve(E2E_DIR, '..');
+export const BROWSER = path.join(E2E_DIR, 'browser', 'scripted-browser.mjs');
+export const STEP_TIMEOUT_MS = 60000;
+
+export const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+
+/** Throws a clear error when the npm dependencies are not installed. */
+export function requireNodeModules() {
+    const marker = path.join(TESTS_DIR, 'node_modules', 'oidc-provider', 'package.json');
+    if (!existsSync(marker)) {
+        throw new Error(`npm dependencies missing (${path.join(TESTS_DIR, 'node_modules')}): run tests/e2e/setup.sh (npm ci in tests/) first`);
+    }
+}
+
+/** Paths of the binaries under test, from MCP_AUTH_BUILD_DIR; throws a clear error when absent. */
+export function binaries() {
+    const build = process.env.MCP_AUTH_BUILD_DIR;
+    if (!build) throw new Error('MCP_AUTH_BUILD_DIR is not set (the CMake build directory holding app/mcp-auth)');
+    const cli = path.join(path.resolve(build), 'app', 'mcp-auth');
+    const agent = path.join(path.resolve(build), 'app', 'mcp-auth-agent');
+    for (const bin of [cli, agent]) {
+        if (!existsSync(bin)) throw new Error(`binary under test not found: ${bin} (build the project first)`);
+    }
+    return { cli, agent };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+const running = new Set(); // child processes started by the harness
+
+function killTree(child, signal) {
+    try {
+        process.kill(-child.pid, signal); // each child leads its own process group
+    } catch {
+        try { child.kill(signal); } catch { /* gone */ }
+    }
+}
+
+process.on('exit', () => {
+    for (const child of running) killTree(child, 'SIGKILL');
+});
+
+/** Spawns a server that prints one JSON line with ready:true; resolves with that object plus stop(). */
+export function startServer(name, args, { env = {}, timeoutMs = 20000 } = {}) {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, args, {
+            cwd: TESTS_DIR,
+            env: { ...process.env, ...env },
+            stdio: ['ignore', 'pipe', 'pipe'],
+            detached: true
+        });
+        running.add(child);
+        let out = '';
+        let err = '';
+        let ready = false;
+        const timer = setTimeout(() => {
+            killTree(child, 'SIGKILL');
+            reject(new Error(`${name} not ready after ${timeoutMs} ms; stderr: ${err.slice(-2000)}`));
+        }, timeoutMs);
+        child.stdout.on('data', chunk => {
+            if (ready) return;
+            out += chunk.toString();
+            for (const line of out.split('\n')) {
+                try {
+                    const msg = JSON.parse(line);
+                    if (msg.ready) {
+                        ready = true;
+                        clearTimeout(timer);
+                        resolve({ ...msg, name, pid: child.pid, stderr: () => err, stop: () => stopChild(child) });
+                        return;
+                    }
+                } catch { /* not the ready line yet */ }
+            }
+        });
+        child.stderr.on('data', chunk => { err = (err + chunk.toString()).slice(-20000); });
+        child.on('exit', (code, signal) => {
+            running.delete(child);
+            if (!ready) {
+                clearTimeout(timer);
+                reject(new Error(`${name} exited before ready (${code ?? signal}); stderr: ${err.slice(-2000)}`));
+            }
+        });
+    });
+}
+
+function stopChild(child) {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise(resolve => {
+        const hard = setTimeout(() => killTree(child, 'SIGKILL'), 3000);
+        child.once('exit', () => {
+            clearTimeout(hard);
+            resolve();
+        });
+        killTree(child, 'SIGTERM');
+    });
+}
+
+export async function stopAll() {
+    await Promise.all([...running].map(stopChild));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+async function getJson(url) {
+    const res = await fetch(url, { signal: AbortSignal.timeout(10000) });
+    if (!res.ok) throw new Error(`GET ${url} -> ${res.status}`);
+    return res.json();
+}
+
+/** Real oidc-provider AS. atTtl: JWT access-token lifetime in seconds. */
+export async function startAuthServer({ atTtl = 12, env = {} } = {}) {
+    const as = await startServer('auth-server', [path.join(E2E_DIR, 'servers', 'auth-server.mjs'), '0'], {
+        env: { AT_TTL: String(atTtl), ...env }
+    });
+    as.stats = () => getJson(`${as.issuer}/__test/stats`);
+    as.issued = () => getJson(`${as.issuer}/__test/issued`);
+    as.setTokenDelay = ms => getJson(`${as.issuer}/__test/config?tokenDelayMs=${ms}`);
+    return as;
+}
+
+/** Real MCP SDK server trusting `issuer`. */
+export async function startMcpServer(issuer) {
+    const mcp = await startServer('mcp-server', [path.join(E2E_DIR, 'servers', 'mcp-server.mjs'), '--issuer', issuer]);
+    const base = new URL(mcp.url).origin;
+    mcp.check = async token => {
+        const res = await fetch(`${base}/__test/check`, {
+            headers: { Authorization: `Bearer ${token}` },
+            signal: AbortSignal.timeout(10000)
+        });
+        return { status: res.status, body: await res.json() };
+    };
+    mcp.stats = () => getJson(`${base}/__test/stats`);
+    return mcp;
+}
+
+/** The MCP TypeScript SDK's own example server with its demo OAuth server (--oauth --oauth-strict). */
+export function startSdkExample() {
+    return startServer('sdk-example', [path.join(E2E_DIR, 'servers', 'sdk-example.mjs')]);
+}
+
+/** An SDK Client over Streamable HTTP with a fixed Authorization header; runs fn(client), then closes. */
+export async function withMcpClient(url, token, fn) {
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+    const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    const client = new Client({ name: 'mcp-auth-e2e', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(url), {
+        requestInit: { headers: { Authorization: `Bearer ${token}` } }
+    });
+    await client.connect(transport);
+    try {
+        return await fn(client);
+    } finally {
+        await transport.terminateSession().catch(() => {});
+        await client.close().catch(() => {});
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sandbox: a private HOME/XDG tree, socket path and browser log per test suite
+
+export function makeSandbox(label = 'e2e') {
+    const root = mkdtempSync(path.join(os.tmpdir(), `mcp-auth-${label}-`));
+    const dirs = {
+        HOME: path.join(root, 'home'),
+        XDG_DATA_HOME: path.join(root, 'home', '.local', 'share'),
+        XDG_CONFIG_HOME: path.join(root, 'home', '.config'),
+        XDG_CACHE_HOME: path.join(root, 'home', '.cache'),
+        XDG_STATE_HOME: path.join(root, 'home', '.local', 'state'),
+        XDG_RUNTIME_DIR: path.join(root, 'run')
+    };
+    for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const socket = path.join(dirs.XDG_RUNTIME_DIR, 'mcp-auth.sock');
+    const browserLog = path.join(root, 'browser.log');
+    const env = {
+        ...process.env,
+        ...dirs,
+        MCP_AUTH_SOCK: socket,
+        MCP_AUTH_BROWSER: BROWSER,
+        E2E_BROWSER_LOG: browserLog,
+        QT_QPA_PLATFORM: 'offscreen'
+    };
+    return {
+        root,
+        ...dirs,
+        socket,
+        browserLog,
+        env,
+        /** Browser log entries ({event:'launch'|'done', outcome, hosts}). */
+        browserEvents() {
+            if (!existsSync(browserLog)) return [];
+            return readFileSync(browserLog, 'utf8').split('\n').filter(Boolean).map(line => JSON.parse(line));
+        },
+        browserLaunches() {
+            return this.browserEvents().filter(e => e.event === 'launch').length;
+        },
+        remove() {
+            rmSync(root, { recursive: true, force: true });
+        }
+    };
+}
+
+/** Runs `mcp-auth ARGS` with the sandbox env; resolves {code, signal, stdout, stderr}. Never logs stdout. */
+export function runCli(sandbox, args, { timeoutMs = STEP_TIMEOUT_MS, env = {} } = {}) {
+    const { cli } = binaries();
+    return new Promise(resolve => {
+        const child = spawn(cli, args, { env: { ...sandbox.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        let timedOut = false;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+        }, timeoutMs);
+        child.stdout.on('data', c => { stdout += c.toString(); });
+        child.stderr.on('data', c => { stderr += c.toString(); });
+        child.on('close', (code, signal) => {
+            clearTimeout(timer);
+            resolve({ code, signal, stdout, stderr, timedOut });
+        });
+    });
+}
+
+/** `mcp-auth token URL ...` that must succeed; returns the token (stdout trimmed). */
+export async function getToken(sandbox, url, extra = []) {
+    const r = await runCli(sandbox, ['token', url, ...extra]);
+    if (r.code !== 0) throw new Error(`mcp-auth token exited ${r.code ?? r.signal}${r.timedOut ? ' (timeout)' : ''}: ${redact(r.stderr.trim().slice(0, 500))}`);
+    const token = r.stdout.trim();
+    if (!token || /\s/.test(token)) throw new Error('mcp-auth token printed something other than one token');
+    return token;
+}
+
+/** Unverified JWT payload (for exp); null for opaque tokens. */
+export function jwtPayload(token) {
+    const parts = token.split('.');
+    if (parts.length !== 3) return null;
+    try {
+        return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    } catch {
+        return null;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The agent: found through /proc (its environment carries this sandbox's MCP_AUTH_SOCK)
+
+function procEnv(pid) {
+    try {
+        return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    } catch {
+        return [];
+    }
+}
+
+function procCmdline(pid) {
+    try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    } catch {
+        return [];
+    }
+}
+
+function pidsMatching(predicate) {
+    const out = [];
+    for (const entry of readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        const pid = Number(entry);
+        if (pid === process.pid) continue;
+        try {
+            if (predicate(pid)) out.push(pid);
+        } catch { /* raced with exit */ }
+    }
+    return out;
+}
+
+function isZombie(pid) {
+    try {
+        return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+        return true;
+    }
+}
+
+/** Pids of live mcp-auth-agent processes serving this sandbox. */
+export function agentPids(sandbox) {
+    return pidsMatching(pid => {
+        const cmd = procCmdline(pid);
+        // argv[0] for the binary; argv[1] when an interpreter runs it (the node stand-in in tools/fake-build)
+        if (!cmd.slice(0, 2).some(a => path.basename(a).startsWith('mcp-auth-agent'))) {
+            let exe = '';
+            try { exe = readlinkSync(`/proc/${pid}/exe`); } catch { return false; }
+            if (!path.basename(exe).startsWith('mcp-auth-agent')) return false;
+        }
+        if (isZombie(pid)) return false;
+        return cmd.includes(sandbox.socket) || procEnv(pid).includes(`MCP_AUTH_SOCK=${sandbox.socket}`);
+    });
+}
+
+/** Scripted-browser processes launched for this sandbox and still running. */
+export function browserPids(sandbox) {
+    return pidsMatching(pid => procCmdline(pid).some(a => a.endsWith('scripted-browser.mjs'))
+        && procEnv(pid).includes(`E2E_BROWSER_LOG=${sandbox.browserLog}`) && !isZombie(pid));
+}
+
+async function waitGone(pids, ms) {
+    const deadline = Date.now() + ms;
+    let alive = pids;
+    while (alive.length && Date.now() < deadline) {
+        await sleep(100);
+        alive = alive.filter(pid => existsSync(`/proc/${pid}`) && !isZombie(pid));
+    }
+    return alive;
+}
+
+/**
+ * Stops this sandbox's agent: `mcp-auth shutdown`, then SIGTERM, then SIGKILL by pid. Also stops any
+ * scripted browser still running for it. Resolves {shutdownExit, forced: [pids signalled]}.
+ */
+export async function stopAgent(sandbox, { viaCli = true } = {}) {
+    const pids = agentPids(sandbox);
+    let shutdownExit = null;
+    let haveCli = false;
+    try { haveCli = !!binaries().cli; } catch { /* nothing built: signals only */ }
+    if (viaCli && haveCli && pids.length) {
+        const r = await runCli(sandbox, ['shutdown'], { timeoutMs: 15000 });
+        shutdownExit = r.code;
+    }
+    let alive = await waitGone(pids, 10000);
+    const forced = [...alive];
+    for (const pid of alive) try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+    alive = await waitGone(alive, 3000);
+    for (const pid of alive) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const pid of browserPids(sandbox)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    return { shutdownExit, forced };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets on disk and in the keychain
+
+const sha256 = v => createHash('sha256').update(v).digest('hex');
+
+/**
+ * Scans regular files under `roots` for any of `needles` (exact strings) and for any token whose
+ * sha256 is in `hashes` (candidates: runs of base64url/JWT characters). Returns the offending paths
+ * (never the contents). Unreadable files, sockets and files over 8 MB are skipped.
+ */
+export function scanForSecrets(roots, { needles = [], hashes = new Set(), skip = [] } = {}) {
+    const hits = [];
+    const seen = new Set();
+    const candidate = /[A-Za-z0-9_\-.]{20,}/g;
+    const walk = dir => {
+        let entries;
+        try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+        for (const e of entries) {
+            const p = path.join(dir, e.name);
+            if (skip.some(s => p === s || p.startsWith(`${s}${path.sep}`))) continue;
+            if (e.isDirectory()) {
+                if (e.name === 'node_modules' || p === '/tmp/.X11-unix') continue;
+                walk(p);
+            } else if (e.isFile()) {
+                let st;
+                try { st = lstatSync(p); } catch { continue; }
+                if (st.size > 8 * 1024 * 1024 || seen.has(`${st.dev}:${st.ino}`)) continue;
+                seen.add(`${st.dev}:${st.ino}`);
+                let data;
+                try { data = readFileSync(p, 'latin1'); } catch { continue; }
+                let hit = needles.some(n => n && data.includes(n));
+                if (!hit && hashes.size) {
+                    for (const m of data.matchAll(candidate)) {
+                        // a JWT or opaque token may sit inside a longer run (e.g. "Bearer.x"): try dot-separated parts too
+                        if (hashes.has(sha256(m[0])) || m[0].split('.').some(part => part.length >= 20 && hashes.has(sha256(part)))) {
+                            hit = true;
+                            break;
+                        }
+                    }
+                }
+                if (hit) hits.push(p);
+            }
+        }
+    };
+    for (const root of roots) if (existsSync(root) && statSync(root).isDirectory()) walk(root);
+    return hits;
+}
+
+/**
+ * Number of Secret Service items on the session bus (all of them, or those with attribute
+ * E2E_SECRET_ATTR=E2E_SECRET_VALUE when set), via org.freedesktop.Secret.Service.SearchItems, which
+ * returns item paths only, never secrets. run-e2e.sh gives every run a throwaway keyring, so every
+ * item in it was written by the binaries under test.
+ */
+export function keychainItemCount() {
+    const attr = process.env.E2E_SECRET_ATTR;
+    const filter = attr ? `{'${attr}': '${process.env.E2E_SECRET_VALUE ?? ''}'}` : '@a{ss} {}';
+    const r = spawnSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.secrets', '--object-path', '/org/freedesktop/secrets',
+        '--method', 'org.freedesktop.Secret.Service.SearchItems', filter], { encoding: 'utf8', timeout: 15000 });
+    if (r.status !== 0) throw new Error(`Secret Service search failed: ${(r.stderr || '').trim()}`);
+    return (r.stdout.match(/\/org\/freedesktop\/secrets\/collection\//g) ?? []).length;
+}
+
+/** Replaces anything token-shaped in text meant for test output. */
+export function redact(text) {
+    return String(text).replace(/[A-Za-z0-9_\-.~]{24,}/g, '[redacted]');
+}
