@@ -46,4 +46,12 @@ QStringList FormBody::names() const
     return out;
 }
 
+QString FormBody::value(const QString &name) const
+{
+    for (const auto &field : m_fields)
+        if (field.first == name)
+            return field.second;
+    return {};
+}
+
 } // namespace mcpauth

@@ -4,6 +4,7 @@
 #include <QList>
 #include <QPair>
 #include <QString>
+#include <QStringList>
 
 namespace mcpauth {
 
@@ -22,6 +23,8 @@ public:
     QByteArray toBytes() const;
     /// The names in order (for logging: never the values).
     QStringList names() const;
+    /// The first value given for `name`, or empty.
+    QString value(const QString &name) const;
 
     /// RFC 6749 Appendix B encoding of one name or value.
     static QByteArray encode(const QString &value);
