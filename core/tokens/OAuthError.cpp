@@ -1,6 +1,7 @@
 #include "tokens/OAuthError.h"
 
 #include "common/Json.h"
+#include "tokens/FormBody.h"
 
 namespace mcpauth {
 
@@ -45,11 +46,17 @@ QString OAuthError::sanitizeCode(const QString &code)
 
 QString OAuthError::sanitizeText(const QString &text, const QStringList &secrets)
 {
-    // Cut secrets out first, on the raw text, so sanitising cannot hide a partial match.
+    // Cut secrets out first, on the raw text, so sanitising cannot hide a partial match. A server
+    // that echoes its raw request body shows them form-encoded, so those spellings go too.
     QString scrubbed = text;
-    for (const QString &secret : secrets)
-        if (secret.size() >= kMinSecretLength)
-            scrubbed.replace(secret, QStringLiteral("[redacted]"));
+    for (const QString &secret : secrets) {
+        if (secret.size() < kMinSecretLength)
+            continue;
+        const QString spellings[] = {secret, QString::fromLatin1(FormBody::encode(secret)),
+                                     QString::fromLatin1(secret.toUtf8().toPercentEncoding())};
+        for (const QString &s : spellings)
+            scrubbed.replace(s, QStringLiteral("[redacted]"));
+    }
 
     // RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E. Anything else (control
     // characters, newlines that could forge log lines, non-ASCII look-alikes) becomes "?".

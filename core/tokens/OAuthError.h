@@ -27,7 +27,8 @@ struct OAuthError
     /// Letters, digits, "_", "-", "." only, at most 64 characters.
     static QString sanitizeCode(const QString &code);
     /// RFC 6749 §5.2 error_description characters only (printable ASCII without '"' and '\'),
-    /// at most 200 characters, with every non-trivial secret replaced by "[redacted]".
+    /// at most 200 characters, with every secret of 4+ characters (also in its form-encoded and
+    /// percent-encoded spellings) replaced by "[redacted]".
     static QString sanitizeText(const QString &text, const QStringList &secrets = {});
 };
 

@@ -165,16 +165,16 @@ void TokenClient::sendTokenRequest(const AuthServerMetadata &as, const ClientReg
     qCInfo(lcTokens) << "token request" << grant << "to" << as.tokenEndpoint.host() << "as"
                      << ClientRegistration::authMethodName(client.authMethod);
 
-    const Clock &clock = m_clock;
+    const Clock *clock = &m_clock;
     m_http.send(request.value(), context,
-                [&clock, secrets, requestedScope, previous, grant,
+                [clock, secrets, requestedScope, previous, grant,
                  done = std::move(done)](Result<HttpResponse> r) {
                     Result<TokenSet> result = [&]() -> Result<TokenSet> {
                         if (!r)
                             return r.error().withContext(QStringLiteral("token endpoint"));
                         if (!r->isSuccess())
                             return tokenEndpointError(r.value(), secrets);
-                        return TokenSet::fromTokenResponse(r->body, clock.now(), requestedScope,
+                        return TokenSet::fromTokenResponse(r->body, clock->now(), requestedScope,
                                                            previous ? &*previous : nullptr);
                     }();
                     if (result)

@@ -56,6 +56,15 @@ private Q_SLOTS:
         QCOMPARE(e->description, QStringLiteral("code [redacted] is bad"));
     }
 
+    void scrubsFormEncodedSecrets()
+    {
+        const QString secret = QStringLiteral("s+e&c=r e%t");
+        const QString text =
+            QStringLiteral("body was client_secret=s%2Be%26c%3Dr+e%25t and s%2Be%26c%3Dr%20e%25t");
+        QCOMPARE(OAuthError::sanitizeText(text, {secret}),
+                 QStringLiteral("body was client_secret=[redacted] and [redacted]"));
+    }
+
     void limitsLength()
     {
         const QString text = QString(1000, QLatin1Char('a'));
