@@ -174,8 +174,16 @@ void TokenClient::sendTokenRequest(const AuthServerMetadata &as, const ClientReg
                             return r.error().withContext(QStringLiteral("token endpoint"));
                         if (!r->isSuccess())
                             return tokenEndpointError(r.value(), secrets);
-                        return TokenSet::fromTokenResponse(r->body, clock->now(), requestedScope,
-                                                           previous ? &*previous : nullptr);
+                        auto tokens = TokenSet::fromTokenResponse(r->body, clock->now(), requestedScope,
+                                                                  previous ? &*previous : nullptr);
+                        if (!tokens && tokens.error().code == QLatin1String("invalid_token_response") &&
+                            OAuthError::parse(r->body)) {
+                            // Some servers (GitHub) send OAuth errors with HTTP 200: read them as §5.2.
+                            HttpResponse asError = r.value();
+                            asError.status = 400;
+                            return tokenEndpointError(asError, secrets);
+                        }
+                        return tokens;
                     }();
                     if (result)
                         qCInfo(lcTokens)

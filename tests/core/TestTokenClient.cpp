@@ -293,6 +293,8 @@ private Q_SLOTS:
         QTest::newRow("200 not JSON") << 200 << QByteArray("<html/>") << C::Protocol << "invalid_json";
         QTest::newRow("200 no access_token")
             << 200 << toBytes({{"token_type", "Bearer"}}) << C::Protocol << "invalid_token_response";
+        QTest::newRow("200 with OAuth error")
+            << 200 << toBytes({{"error", "invalid_grant"}}) << C::LoginRequired << "invalid_grant";
         QTest::newRow("200 mac token") << 200 << toBytes({{"access_token", "x"}, {"token_type", "mac"}})
                                        << C::Protocol << "unsupported_token_type";
     }
