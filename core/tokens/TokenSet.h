@@ -29,7 +29,9 @@ struct TokenSet
     /// Parses a successful token endpoint response (RFC 6749 §5.1). `now` stamps expiresAt from
     /// expires_in. `requestedScope` is used when the response omits `scope` (RFC 6749 §5.1).
     /// `previous` supplies the refresh token when a refresh response carries none (keep the old one).
-    /// Errors: invalid_json, invalid_token_response (no access_token, token_type not Bearer/DPoP).
+    /// expires_in may be a number or a numeric string; it is clamped to [0, 10 years].
+    /// Errors: invalid_json, invalid_token_response (no access_token), unsupported_token_type
+    /// (token_type missing or not Bearer, compared case-insensitively).
     static Result<TokenSet> fromTokenResponse(const QByteArray &body, qint64 now, const QString &requestedScope,
                                               const TokenSet *previous = nullptr);
 
