@@ -12,7 +12,6 @@
 #include <QStringList>
 #include <QUrl>
 
-#include <functional>
 #include <optional>
 
 class QNetworkReply;
@@ -36,6 +35,8 @@ struct DiscoveryResult
 /// OIDC metadata, trying the well-known URLs in the order MCP 2025-11-25 requires and validating
 /// each document (resource match, issuer identity, HTTPS, PKCE S256). All network goes through the
 /// injected HttpClient; the flow never retries and never follows a URL it was not told to.
+/// The PRM `resource` must name the canonical MCP URL; a document found at the root well-known URL
+/// may instead name the origin (RFC 9728 §3.3: the identifier the well-known URL was built from).
 ///
 /// ```
 ///  Idle ──start()──> Probing ──> FetchingResourceMetadata ──> FetchingServerMetadata ──> Done
