@@ -1,0 +1,317 @@
+#include "discovery/Discovery.h"
+
+#include "common/Log.h"
+#include "common/Redact.h"
+#include "discovery/DiscoveryUrls.h"
+#include "discovery/ResourceUri.h"
+#include "net/UrlPolicy.h"
+
+#include <QMetaObject>
+#include <QNetworkReply>
+
+namespace mcpauth {
+
+namespace {
+
+const QByteArray kProtocolVersion = QByteArrayLiteral("2025-11-25");
+
+/// An MCP `initialize` request: what a real client sends first, so the server answers the probe
+/// exactly as it would answer the host (401 with its challenge when it needs a token).
+QByteArray initializeRequest()
+{
+    Json body = {
+        {"jsonrpc", "2.0"},
+        {"id", 1},
+        {"method", "initialize"},
+        {"params",
+         {{"protocolVersion", kProtocolVersion.toStdString()},
+          {"capabilities", Json::object()},
+          {"clientInfo", {{"name", "mcp-auth-agent"}, {"version", MCPAUTH_VERSION}}}}},
+    };
+    return toBytes(body);
+}
+
+/// The part of the URL that is safe and useful in a message.
+QString shown(const QUrl &url)
+{
+    return redactUrl(url);
+}
+
+} // namespace
+
+Discovery::Discovery(const HttpClient &http, QUrl mcpUrl, QObject *parent)
+    : QObject(parent), m_http(http), m_mcpUrl(std::move(mcpUrl))
+{
+    m_mcpUrl.setFragment(QString()); // never sent to a server
+}
+
+Discovery::~Discovery()
+{
+    // Silently: a destroyed flow emits nothing. The callback sees a terminal state and returns.
+    if (running())
+        m_state = State::Cancelled;
+    HttpClient::cancel(m_reply);
+}
+
+void Discovery::setChallengeHint(const BearerChallenge &challenge)
+{
+    m_hint = challenge;
+}
+
+void Discovery::setProbe(bool probe)
+{
+    m_probe = probe;
+}
+
+bool Discovery::running() const
+{
+    return m_state == State::Probing || m_state == State::FetchingResourceMetadata ||
+           m_state == State::FetchingServerMetadata;
+}
+
+void Discovery::start()
+{
+    if (m_state != State::Idle)
+        return;
+    m_state = State::Probing;
+    Result<QUrl> resource = ResourceUri::canonical(m_mcpUrl);
+    if (!resource) {
+        fail(resource.error());
+        return;
+    }
+    m_result.resource = *resource;
+    if (m_hint) {
+        m_result.challenge = *m_hint;
+        fetchResourceMetadata();
+    } else if (m_probe) {
+        probe();
+    } else {
+        fetchResourceMetadata();
+    }
+}
+
+void Discovery::cancel()
+{
+    if (m_state != State::Idle && !running())
+        return;
+    finish(Error::cancelled(QStringLiteral("discovery cancelled")));
+    HttpClient::cancel(m_reply); // its callback sees the terminal state and does nothing
+}
+
+// Step 1. MCP 2025-11-25 "Protected Resource Metadata Discovery": start with an unauthenticated
+// MCP request and read WWW-Authenticate from whatever comes back.
+void Discovery::probe()
+{
+    m_state = State::Probing;
+    HttpRequest request;
+    request.method = HttpRequest::Method::Post;
+    request.url = m_mcpUrl;
+    request.body = initializeRequest();
+    request.followRedirects = false; // a POST is never replayed elsewhere
+    request.headers = {
+        {QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")},
+        // MCP Streamable HTTP: the client MUST accept both JSON and an SSE stream.
+        {QByteArrayLiteral("Accept"), QByteArrayLiteral("application/json, text/event-stream")},
+        {QByteArrayLiteral("MCP-Protocol-Version"), kProtocolVersion},
+    };
+    qCDebug(lcDiscovery) << "probing" << shown(m_mcpUrl);
+    m_reply = m_http.send(request, this, [this](Result<HttpResponse> response) {
+        m_reply = nullptr;
+        if (!running())
+            return;
+        // Unreachable server: nothing else can be discovered either.
+        if (!response) {
+            fail(response.error().withContext(QStringLiteral("MCP server")));
+            return;
+        }
+        // A 2xx, or a 4xx without a challenge, just means no hint: fall back to the well-known URLs.
+        m_result.challenge =
+            WwwAuthenticate::bearer(response->headerValues(QByteArrayLiteral("WWW-Authenticate")));
+        qCDebug(lcDiscovery) << "probe answered" << response->status << "bearer challenge"
+                             << m_result.challenge.present << "resource_metadata"
+                             << shown(m_result.challenge.resourceMetadata);
+        fetchResourceMetadata();
+    });
+}
+
+// Step 2. RFC 9728 protected resource metadata.
+void Discovery::fetchResourceMetadata()
+{
+    m_state = State::FetchingResourceMetadata;
+    m_tried.clear();
+    m_candidates.clear();
+    if (!m_result.challenge.resourceMetadata.isEmpty()) {
+        // MCP 2025-11-25: MUST use the URL from WWW-Authenticate when present; no fallback.
+        m_candidates << Candidate{m_result.challenge.resourceMetadata, Source::Header};
+    } else {
+        // RFC 9728 §3.1 / MCP 2025-11-25: path-aware well-known URL first, then the root.
+        const QList<QUrl> urls = DiscoveryUrls::protectedResourceMetadata(m_mcpUrl);
+        for (qsizetype i = 0; i < urls.size(); ++i)
+            m_candidates << Candidate{urls[i], i + 1 == urls.size() ? Source::Root : Source::PathAware};
+    }
+    tryNext();
+}
+
+// Step 3. RFC 8414 / OIDC Discovery metadata of authorization_servers[0].
+void Discovery::fetchServerMetadata()
+{
+    m_state = State::FetchingServerMetadata;
+    m_tried.clear();
+    m_candidates.clear();
+    const QList<QUrl> urls = DiscoveryUrls::authorizationServerMetadata(m_result.issuer);
+    for (const QUrl &url : urls)
+        m_candidates << Candidate{url, Source::AuthServer};
+    tryNext();
+}
+
+// Fetches the next candidate of the current step. 4xx moves on; anything else decides the step.
+void Discovery::tryNext()
+{
+    const bool resourceStep = m_state == State::FetchingResourceMetadata;
+    if (m_candidates.isEmpty()) {
+        const QString tried =
+            m_tried.isEmpty() ? QStringLiteral("nothing") : m_tried.join(QStringLiteral(", "));
+        if (resourceStep)
+            fail(
+                Error::protocol(QStringLiteral("no_resource_metadata"),
+                                QStringLiteral("found no OAuth protected resource metadata for %1 (tried %2)")
+                                    .arg(shown(m_mcpUrl), tried)));
+        else
+            fail(
+                Error::protocol(QStringLiteral("no_server_metadata"),
+                                QStringLiteral("found no metadata for the authorization server %1 (tried %2)")
+                                    .arg(m_result.issuer, tried)));
+        return;
+    }
+    const Candidate candidate = m_candidates.takeFirst();
+    qCDebug(lcDiscovery) << "trying" << shown(candidate.url);
+    HttpRequest request = HttpRequest::get(candidate.url);
+    if (resourceStep) // the MCP server is asked; it may vary the document by protocol version
+        request.headers.emplaceBack(QByteArrayLiteral("MCP-Protocol-Version"), kProtocolVersion);
+    const QString what = resourceStep ? QStringLiteral("protected resource metadata")
+                                      : QStringLiteral("authorization server metadata");
+
+    m_reply =
+        m_http.send(request, this, [this, candidate, resourceStep, what](Result<HttpResponse> response) {
+            m_reply = nullptr;
+            if (!running())
+                return;
+            // Network failures, timeouts, oversized documents and redirect loops are final: the server
+            // is there but not usable now, and a fallback URL must not paper over it.
+            if (!response) {
+                fail(response.error().withContext(what + QStringLiteral(" at ") + shown(candidate.url)));
+                return;
+            }
+            const int status = response->status;
+            qCDebug(lcDiscovery) << "answered" << status << shown(candidate.url);
+            if (status >= 400 && status < 500) {
+                // Not published here: the spec's ordered lists exist exactly for this case.
+                m_tried << QStringLiteral("%1 (HTTP %2)").arg(shown(candidate.url)).arg(status);
+                tryNext();
+                return;
+            }
+            if (status >= 500) {
+                fail(Error::network(QStringLiteral("server_error"),
+                                    QStringLiteral("%1 at %2 failed with HTTP %3")
+                                        .arg(what, shown(candidate.url))
+                                        .arg(status)));
+                return;
+            }
+            if (!response->isSuccess()) {
+                fail(Error::protocol(
+                    QStringLiteral("unexpected_status"),
+                    QStringLiteral("%1 at %2 answered HTTP %3").arg(what, shown(candidate.url)).arg(status)));
+                return;
+            }
+            if (resourceStep)
+                onResourceMetadata(candidate, *response);
+            else
+                onServerMetadata(candidate, *response);
+        });
+}
+
+void Discovery::onResourceMetadata(const Candidate &candidate, const HttpResponse &response)
+{
+    // A document that answered 200 but does not parse is an error, not a reason to try the next URL.
+    Result<ProtectedResourceMetadata> prm = ProtectedResourceMetadata::parse(response.body);
+    if (!prm) {
+        fail(prm.error().withContext(shown(candidate.url)));
+        return;
+    }
+
+    // RFC 9728 §3.3: `resource` MUST be identical to the resource identifier the metadata URL was
+    // built from (for a URL from WWW-Authenticate: the URL that was requested); otherwise the
+    // metadata MUST NOT be used. The MCP server's own canonical URL is always accepted. A document
+    // at the root well-known URL describes the origin, so the origin is accepted there; the
+    // path-aware URL drops the query, so the query-less URL is accepted there.
+    bool matches = ResourceUri::sameResource(prm->resource, m_result.resource);
+    if (!matches && candidate.source == Source::Root) {
+        QUrl origin = m_result.resource;
+        origin.setPath(QString());
+        origin.setQuery(QString());
+        matches = ResourceUri::sameResource(prm->resource, origin);
+    }
+    if (!matches && candidate.source == Source::PathAware) {
+        QUrl withoutQuery = m_result.resource;
+        withoutQuery.setQuery(QString());
+        matches = ResourceUri::sameResource(prm->resource, withoutQuery);
+    }
+    if (!matches) {
+        fail(Error::security(
+            QStringLiteral("resource_mismatch"),
+            QStringLiteral("the protected resource metadata at %1 is for \"%2\", not for %3; "
+                           "it must not be used")
+                .arg(shown(candidate.url), prm->resource, ResourceUri::toString(m_result.resource))));
+        return;
+    }
+
+    m_result.prmUrl = candidate.url;
+    m_result.prm = *prm;
+    // RFC 9728 §7.6: with several authorization servers the client chooses; the first is the
+    // server's own preference.
+    m_result.issuer = prm->authorizationServers.constFirst();
+    // MCP "Communication Security": authorization server endpoints MUST be HTTPS. Refuse before
+    // any request is sent to a plain-HTTP issuer (loopback excepted).
+    if (!isSecureEndpoint(QUrl(m_result.issuer, QUrl::StrictMode))) {
+        fail(Error::security(QStringLiteral("insecure_endpoint"),
+                             QStringLiteral("the authorization server %1 named by %2 does not use HTTPS")
+                                 .arg(m_result.issuer, shown(candidate.url))));
+        return;
+    }
+    qCDebug(lcDiscovery) << "resource metadata from" << shown(candidate.url) << "issuer" << m_result.issuer;
+    fetchServerMetadata();
+}
+
+void Discovery::onServerMetadata(const Candidate &candidate, const HttpResponse &response)
+{
+    // The first document found is final: an issuer mismatch or missing PKCE is not "try the next URL".
+    Result<AuthServerMetadata> metadata = AuthServerMetadata::parse(response.body, m_result.issuer);
+    if (!metadata) {
+        fail(metadata.error().withContext(shown(candidate.url)));
+        return;
+    }
+    m_result.asMetadataUrl = candidate.url;
+    m_result.metadata = *metadata;
+    qCDebug(lcDiscovery) << "authorization server metadata from" << shown(candidate.url);
+    finish(m_result);
+}
+
+void Discovery::fail(const Error &error)
+{
+    qCInfo(lcDiscovery) << "discovery failed:" << error.code << error.message;
+    finish(error);
+}
+
+void Discovery::finish(const Result<DiscoveryResult> &result)
+{
+    m_state = result.ok()                                             ? State::Done
+              : result.error().category == Error::Category::Cancelled ? State::Cancelled
+                                                                      : State::Failed;
+    m_candidates.clear();
+    // Always from the event loop: callers may connect after start() returns, and a receiver that
+    // deletes this object must not find itself inside our call stack.
+    QMetaObject::invokeMethod(
+        this, [this, result] { Q_EMIT finished(result); }, Qt::QueuedConnection);
+}
+
+} // namespace mcpauth

@@ -1,0 +1,112 @@
+#pragma once
+
+#include "common/Result.h"
+#include "discovery/AuthServerMetadata.h"
+#include "discovery/ProtectedResourceMetadata.h"
+#include "discovery/WwwAuthenticate.h"
+#include "net/HttpClient.h"
+
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QStringList>
+#include <QUrl>
+
+#include <optional>
+
+class QNetworkReply;
+
+namespace mcpauth {
+
+/// Everything discovery learnt about one MCP server.
+struct DiscoveryResult
+{
+    QUrl resource; ///< canonical MCP URL (ResourceUri), the RFC 8707 `resource`
+    QUrl prmUrl;   ///< where the protected resource metadata was found
+    ProtectedResourceMetadata prm;
+    QString issuer; ///< authorization_servers[0], exactly as published
+    QUrl asMetadataUrl;
+    AuthServerMetadata metadata;
+    BearerChallenge challenge; ///< from the probe or the hint; `present` false when there was none
+};
+
+/// Steps 1–3 of the authorization engine for one MCP server: probe it for a Bearer challenge,
+/// fetch its RFC 9728 protected resource metadata, then its authorization server's RFC 8414 /
+/// OIDC metadata, trying the well-known URLs in the order MCP 2025-11-25 requires and validating
+/// each document (resource match, issuer identity, HTTPS, PKCE S256). All network goes through the
+/// injected HttpClient; the flow never retries and never follows a URL it was not told to.
+/// The PRM `resource` must name the canonical MCP URL; a document found at the root well-known URL
+/// may instead name the origin (RFC 9728 §3.3: the identifier the well-known URL was built from).
+///
+/// ```
+///  Idle ──start()──> Probing ──> FetchingResourceMetadata ──> FetchingServerMetadata ──> Done
+///    │   (skipped with a hint or setProbe(false)) ─┘                                 └─> Failed
+///    └── cancel() from any non-terminal state ──> Cancelled
+/// ```
+class Discovery : public QObject
+{
+    Q_OBJECT
+public:
+    enum class State {
+        Idle,
+        Probing,
+        FetchingResourceMetadata,
+        FetchingServerMetadata,
+        Done,
+        Failed,
+        Cancelled
+    };
+    Q_ENUM(State)
+
+    /// `http` must outlive this object.
+    Discovery(const HttpClient &http, QUrl mcpUrl, QObject *parent = nullptr);
+    ~Discovery() override;
+
+    /// The caller already has the Bearer challenge of a 401/403 from the MCP server: skip the probe.
+    void setChallengeHint(const BearerChallenge &challenge);
+    /// Whether to probe the MCP URL for a challenge when no hint is set (default true).
+    void setProbe(bool probe);
+
+    /// Starts the flow; only the first call from Idle has an effect.
+    void start();
+    /// Stops the flow; finished() then carries Error::cancelled. No effect once finished.
+    void cancel();
+
+    State state() const { return m_state; }
+
+Q_SIGNALS:
+    /// Fires exactly once per started (or cancelled) flow, always from the event loop, never
+    /// from inside start(): the result, or the first error that stopped discovery.
+    void finished(const mcpauth::Result<mcpauth::DiscoveryResult> &result);
+
+private:
+    /// Where a protected resource metadata URL came from: decides which `resource` it may name.
+    enum class Source { Header, PathAware, Root, AuthServer };
+    struct Candidate
+    {
+        QUrl url;
+        Source source;
+    };
+
+    void probe();
+    void fetchResourceMetadata();
+    void fetchServerMetadata();
+    void tryNext();
+    void onResourceMetadata(const Candidate &candidate, const HttpResponse &response);
+    void onServerMetadata(const Candidate &candidate, const HttpResponse &response);
+    bool running() const;
+    void fail(const Error &error);
+    void finish(const Result<DiscoveryResult> &result);
+
+    const HttpClient &m_http;
+    QUrl m_mcpUrl;
+    std::optional<BearerChallenge> m_hint;
+    bool m_probe = true;
+    State m_state = State::Idle;
+    QPointer<QNetworkReply> m_reply;
+    DiscoveryResult m_result;
+    QList<Candidate> m_candidates; ///< URLs still to try in the current step, in order
+    QStringList m_tried;           ///< URLs that answered 4xx in the current step (for the error message)
+};
+
+} // namespace mcpauth
