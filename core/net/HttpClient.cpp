@@ -80,7 +80,7 @@ Error transportError(QNetworkReply *reply, AbortReason reason, const HttpClient:
                               QStringLiteral("response from %1 exceeds %2 bytes").arg(where).arg(options.maxBodyBytes));
     case AbortReason::Deadline:
         return Error::network(QStringLiteral("timeout"),
-                              QStringLiteral("%1 did not answer within %2 s").arg(where).arg(options.timeoutMs / 1000));
+                              QStringLiteral("%1 did not answer within %2 s").arg(where).arg(options.timeoutMs / 1000.0, 0, 'g', 3));
     case AbortReason::InsecureRedirect:
         return Error::security(QStringLiteral("insecure_redirect"),
                                QStringLiteral("%1 redirected to a non-HTTPS URL").arg(where));
@@ -93,7 +93,7 @@ Error transportError(QNetworkReply *reply, AbortReason reason, const HttpClient:
     case QNetworkReply::OperationCanceledError: // transfer timeout fires as a cancel
     case QNetworkReply::TimeoutError:
         return Error::network(QStringLiteral("timeout"),
-                              QStringLiteral("%1 did not answer within %2 s").arg(where).arg(options.timeoutMs / 1000));
+                              QStringLiteral("%1 did not answer within %2 s").arg(where).arg(options.timeoutMs / 1000.0, 0, 'g', 3));
     case QNetworkReply::TooManyRedirectsError:
         return Error::network(QStringLiteral("redirect_loop"), QStringLiteral("%1 redirects too many times").arg(where));
     case QNetworkReply::InsecureRedirectError:
