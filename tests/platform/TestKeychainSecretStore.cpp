@@ -2,6 +2,8 @@
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QProcess>
+#include <QStandardPaths>
 #include <QTest>
 
 using namespace mcpauth;
@@ -133,6 +135,38 @@ private Q_SLOTS:
         QCOMPARE(store.service(), QStringLiteral("mcp-auth-agent"));
         QCOMPARE(store.backendName(), QStringLiteral("Secret Service"));
         QVERIFY(store.isPersistent());
+    }
+
+    /// Runs after the others: it leaves the test keyring locked. No prompter can show here (no
+    /// display), so the unlock prompt fails, as it does when the user dismisses it.
+    void failsClearlyWhenLocked()
+    {
+        const QString dbusSend = QStandardPaths::findExecutable(QStringLiteral("dbus-send"));
+        if (dbusSend.isEmpty())
+            QSKIP("dbus-send not found");
+        KeychainSecretStore store(m_service);
+        QVERIFY(write(store, QStringLiteral("before-lock"), "v")->ok());
+        QProcess lock;
+        lock.start(dbusSend, {QStringLiteral("--session"), QStringLiteral("--print-reply"),
+                              QStringLiteral("--dest=org.freedesktop.secrets"),
+                              QStringLiteral("/org/freedesktop/secrets"),
+                              QStringLiteral("org.freedesktop.Secret.Service.Lock"),
+                              QStringLiteral("array:objpath:/org/freedesktop/secrets/collection/login")});
+        QVERIFY(lock.waitForFinished(5000));
+        QCOMPARE(lock.exitCode(), 0);
+
+        store.setTimeoutMs(8000);
+        QElapsedTimer elapsed;
+        elapsed.start();
+        const auto w = write(store, QStringLiteral("after-lock"), "never-in-a-message");
+        QVERIFY2(w.has_value(), "no answer at all");
+        QVERIFY(!w->ok());
+        QCOMPARE(w->error().category, Error::Category::Keychain);
+        QVERIFY2(w->error().message.startsWith(QStringLiteral("system keychain write failed")),
+                 qPrintable(w->error().message));
+        QVERIFY(!w->error().message.contains(QStringLiteral("never-in-a-message")));
+        QVERIFY2(elapsed.elapsed() < 10000, "keychain failures must come within a bounded time");
+        qInfo("locked keychain: \"%s\" after %lld ms", qPrintable(w->error().message), elapsed.elapsed());
     }
 
     void failsClearlyWithoutKeychain()
