@@ -10,14 +10,15 @@ function(mcpauth_strict target)
     MCPAUTH_VERSION="${PROJECT_VERSION}")
 endfunction()
 
-# mcpauth_add_test(NAME SOURCES ... LIBS ...): one Qt Test binary per class, registered with ctest.
-# Tests run with a private HOME and XDG dirs so they never touch the user's files.
+# mcpauth_add_test(NAME SOURCES ... LIBS ... [WRAPPER cmd args...]): one Qt Test binary per class,
+# registered with ctest. WRAPPER runs the binary through a command (e.g. with-keyring.sh for a private
+# D-Bus session). Tests run with a private HOME and XDG dirs so they never touch the user's files.
 function(mcpauth_add_test name)
-  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS;WRAPPER" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE Qt6::Test mcpauth_testsupport ${T_LIBS})
   mcpauth_strict(${name})
-  add_test(NAME ${name} COMMAND ${name})
+  add_test(NAME ${name} COMMAND ${T_WRAPPER} $<TARGET_FILE:${name}>)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
   endif()

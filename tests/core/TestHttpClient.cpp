@@ -43,7 +43,8 @@ private Q_SLOTS:
     {
         TestHttpServer server;
         QVERIFY(server.listen());
-        server.setHandler([](const TestRequest &) { return TestResponse::json(QByteArray(10 * 1024 * 1024, 'a')); });
+        server.setHandler(
+            [](const TestRequest &) { return TestResponse::json(QByteArray(10 * 1024 * 1024, 'a')); });
         auto r = run(HttpRequest::get(server.url()));
         QVERIFY(!r->ok());
         QCOMPARE(r->error().code, QStringLiteral("response_too_large"));
@@ -91,7 +92,8 @@ private Q_SLOTS:
     {
         TestHttpServer server;
         QVERIFY(server.listen());
-        server.setHandler([](const TestRequest &) { return TestResponse::redirect("http://evil.example.com/x"); });
+        server.setHandler(
+            [](const TestRequest &) { return TestResponse::redirect("http://evil.example.com/x"); });
         auto r = run(HttpRequest::get(server.url()));
         QVERIFY(!r->ok());
         QCOMPARE(r->error().code, QStringLiteral("insecure_redirect"));

@@ -1,0 +1,55 @@
+#pragma once
+
+#include "broker/JsonRpcConnection.h"
+#include "broker/PeerIdentity.h"
+#include "common/Result.h"
+
+#include <QObject>
+
+class QLocalServer;
+
+namespace mcpauth {
+
+/// The agent's local socket server (design.md "Local socket protocol"). listen() makes the socket
+/// directory safe, replaces a stale socket file but never a live agent's, and restricts the socket
+/// to the user. Every accepted client is identified by the kernel (PeerIdentityProvider): a peer
+/// that cannot be identified or runs as another user is disconnected at once, without a byte.
+/// Accepted peers become JsonRpcConnections, owned by the server and deleted after closed().
+class BrokerServer : public QObject
+{
+    Q_OBJECT
+public:
+    /// Simultaneous connections accepted; beyond that, new clients get RpcError::Busy and are closed.
+    static constexpr int defaultMaxConnections = 256;
+
+    explicit BrokerServer(const PeerIdentityProvider &identity, QObject *parent = nullptr);
+    ~BrokerServer() override;
+
+    /// Error::security from SocketPath::prepareDirectory(), Error::config("agent_running") when an
+    /// agent answers on `socketPath`, Error::config("listen_failed") otherwise.
+    Status listen(const QString &socketPath);
+    /// Stop listening, remove the socket file, close every connection.
+    void close();
+    bool isListening() const;
+    QString socketPath() const;
+
+    void setMaxConnections(int max) { m_maxConnections = max; }
+    /// Maximum line length handed to each JsonRpcConnection.
+    void setMaxLineBytes(qsizetype max) { m_maxLineBytes = max; }
+    int connectionCount() const { return m_connections; }
+
+    /// Fires once per accepted peer with the current user's uid. The server owns `connection` and
+    /// deletes it (deleteLater) after its closed() signal.
+    Q_SIGNAL void connectionAccepted(mcpauth::JsonRpcConnection *connection);
+
+private:
+    void onNewConnection();
+
+    const PeerIdentityProvider &m_identity;
+    QLocalServer *m_server;
+    int m_connections = 0;
+    int m_maxConnections = defaultMaxConnections;
+    qsizetype m_maxLineBytes = 1 << 20;
+};
+
+} // namespace mcpauth
