@@ -6,6 +6,7 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QFileInfo>
+#include <QUrl>
 #include <QTimer>
 
 #include <cstdio>
@@ -243,7 +244,7 @@ void Cli::cmdStatus()
                 if (servers.empty())
                     out(QStringLiteral("no servers yet; sign in with: mcp-auth login URL"));
                 for (const Json &s : servers) {
-                    const QString state = jsonString(s, "state");
+                    QString state = jsonString(s, "state");
                     QString line = QStringLiteral("%1  %2").arg(jsonString(s, "resource"), state.replace(QLatin1Char('_'), QLatin1Char(' ')));
                     if (state == QLatin1String("signed in") || state == QLatin1String("expired"))
                         line += QStringLiteral(", ") + describeExpiry(jsonInt(s, "expiresAt").value_or(0));

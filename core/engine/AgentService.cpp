@@ -67,7 +67,7 @@ void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString 
     };
     auto invalidParams = [conn, id](const QString &why) {
         if (conn)
-            conn->sendError(id, RpcErrors::InvalidParams, why);
+            conn->sendError(id, RpcError::InvalidParams, why);
     };
     const Json p = params.is_object() ? params : Json::object();
 
@@ -150,7 +150,7 @@ void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString 
         return;
     }
     if (c)
-        c->sendError(id, RpcErrors::MethodNotFound, QStringLiteral("unknown method: ") + method);
+        c->sendError(id, RpcError::MethodNotFound, QStringLiteral("unknown method: ") + method);
 }
 
 } // namespace mcpauth

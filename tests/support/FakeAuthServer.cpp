@@ -38,10 +38,10 @@ FakeAuthServer::FakeAuthServer(QObject *parent) : QObject(parent)
         const QString b = issuer();
         return TestResponse::json(toJson({
             {QStringLiteral("issuer"), b},
-            {QStringLiteral("authorization_endpoint"), b + QStringLiteral("/authorize")},
-            {QStringLiteral("token_endpoint"), b + QStringLiteral("/token")},
-            {QStringLiteral("registration_endpoint"), b + QStringLiteral("/register")},
-            {QStringLiteral("revocation_endpoint"), b + QStringLiteral("/revoke")},
+            {QStringLiteral("authorization_endpoint"), QString(b + QStringLiteral("/authorize"))},
+            {QStringLiteral("token_endpoint"), QString(b + QStringLiteral("/token"))},
+            {QStringLiteral("registration_endpoint"), QString(b + QStringLiteral("/register"))},
+            {QStringLiteral("revocation_endpoint"), QString(b + QStringLiteral("/revoke"))},
             {QStringLiteral("response_types_supported"), QJsonArray{QStringLiteral("code")}},
             {QStringLiteral("code_challenge_methods_supported"), QJsonArray{QStringLiteral("S256")}},
             {QStringLiteral("scopes_supported"), QJsonArray{QStringLiteral("mcp:tools"), QStringLiteral("offline_access")}},
