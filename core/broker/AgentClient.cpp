@@ -1,5 +1,6 @@
 #include "broker/AgentClient.h"
 
+#include "broker/SocketPath.h"
 #include "common/Log.h"
 
 #include <QDateTime>
@@ -49,7 +50,12 @@ AgentClient::AgentClient(QString socketPath, QObject *parent) : QObject(parent),
     });
 }
 
-AgentClient::~AgentClient() = default;
+AgentClient::~AgentClient()
+{
+    // The socket's own destructor emits disconnected(); by then our other members are gone.
+    m_socket.disconnect(this);
+    m_socket.abort();
+}
 
 void AgentClient::connectOnly(int timeoutMs, std::function<void(Status)> done)
 {
@@ -81,6 +87,11 @@ void AgentClient::attempt(const QString &agentProgram, qint64 deadline, bool sta
         bool nowStarted = started;
         if (!started && !agentProgram.isEmpty()) {
             // Like gpg-agent: nobody answers, so start a headless agent, detached, same environment.
+            const Status dir = SocketPath::prepareDirectory(m_path);
+            if (!dir) {
+                done(dir.error());
+                return;
+            }
             QProcess process;
             process.setProgram(agentProgram);
             process.setArguments({QStringLiteral("--headless"), QStringLiteral("--socket"), m_path});
