@@ -298,7 +298,7 @@ function isZombie(pid) {
 export function agentPids(sandbox) {
     return pidsMatching(pid => {
         const cmd = procCmdline(pid);
-        // argv[0] for the binary; argv[1] when an interpreter runs it (the node stand-in in tools/fake-build)
+        // argv[0] for the binary; argv[1] when an interpreter runs it 
         if (!cmd.slice(0, 2).some(a => path.basename(a).startsWith('mcp-auth-agent'))) {
             let exe = '';
             try { exe = readlinkSync(`/proc/${pid}/exe`); } catch { return false; }
