@@ -19,8 +19,22 @@
 
 namespace mcpauth {
 
+namespace {
+// MCP_AUTH_HTTP_TIMEOUT_MS shortens (or lengthens) the per-request timeout, e.g. for tests of
+// servers that never answer. Out-of-range values are ignored.
+HttpClient::Options httpOptions()
+{
+    HttpClient::Options o;
+    bool ok = false;
+    const int ms = qEnvironmentVariableIntValue("MCP_AUTH_HTTP_TIMEOUT_MS", &ok);
+    if (ok && ms >= 100 && ms <= 300'000)
+        o.timeoutMs = ms;
+    return o;
+}
+} // namespace
+
 AgentRuntime::AgentRuntime(QString socketPath, QObject *parent)
-    : QObject(parent), m_socketPath(std::move(socketPath)), m_http(&m_nam)
+    : QObject(parent), m_socketPath(std::move(socketPath)), m_http(&m_nam, httpOptions())
 {
     m_signals = new TerminationSignals(this);
     connect(m_signals, &TerminationSignals::terminationRequested, this, [this](int sig) {

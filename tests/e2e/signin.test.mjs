@@ -3,7 +3,9 @@
 // Service. Run through run-e2e.sh (session bus + throwaway gnome-keyring); needs MCP_AUTH_BUILD_DIR.
 // Steps within a describe share state and run in order; each step is bounded (≤ 60 s per command).
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as h from './lib/harness.mjs';
 
@@ -146,6 +148,10 @@ describe('sign-in against oidc-provider and an MCP SDK server', { timeout: 24000
         const issued = await as.issued();
         assert.ok(issued.refreshTokens.length >= 1, 'the server issued refresh tokens');
         const hashes = new Set([...issued.accessTokens, ...issued.refreshTokens]);
+        // The agent logs at debug level here (QT_LOGGING_RULES); its log must exist for the scan to mean much.
+        const agentLog = path.join(path.dirname(sandbox.socket), 'agent.log');
+        assert.ok(existsSync(agentLog) && statSync(agentLog).size > 1000, 'the agent wrote a debug log');
+        assert.ok(/mcpauth\.tokens/.test(readFileSync(agentLog, 'utf8')), 'the agent log has token-handling lines');
         const hits = h.scanForSecrets([sandbox.root, os.tmpdir()], { needles: seenTokens, hashes });
         assert.deepEqual(hits, [], 'files holding an access or refresh token');
         assert.ok(h.keychainItemCount() >= 1, 'the Secret Service holds at least one item');

@@ -191,7 +191,9 @@ export function makeSandbox(label = 'e2e') {
         MCP_AUTH_SOCK: socket,
         MCP_AUTH_BROWSER: BROWSER,
         E2E_BROWSER_LOG: browserLog,
-        QT_QPA_PLATFORM: 'offscreen'
+        QT_QPA_PLATFORM: 'offscreen',
+        // Every agent log line at every level, so the secret scan (test g) covers the most verbose log.
+        QT_LOGGING_RULES: 'mcpauth.*=true'
     };
     return {
         root,
