@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 status=0
 mapfile -t files < <(git ls-files '*.cpp' '*.h')
 if ! clang-format --dry-run --Werror "${files[@]}" 2>/tmp/mcpauth-format.log; then
-  echo "check-style: files need clang-format:"; grep -o '^[^:]*' /tmp/mcpauth-format.log | sort -u | head -20
+  echo "check-style: files need clang-format -i:"
+  grep -oE '^[^: ]+\.(cpp|h):' /tmp/mcpauth-format.log | tr -d : | sort -u | head -20
   status=1
 fi
 if git grep -n -E '#\s*include\s*[<"](QtGui|QtWidgets|qt6keychain|QWidget|QApplication|QGuiApplication|QDesktopServices|QSystemTrayIcon)' -- core; then

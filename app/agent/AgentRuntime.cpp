@@ -51,7 +51,8 @@ AgentRuntime::~AgentRuntime()
 
 void AgentRuntime::start()
 {
-    const Status dir = SocketPath::prepareDirectory(m_socketPath);
+    m_identity = createPeerIdentityProvider();
+    const Status dir = SocketPath::prepareDirectory(m_socketPath, m_identity->currentUid());
     if (!dir) {
         qCCritical(lcBroker).noquote() << dir.error().message;
         return stop(1);
@@ -68,12 +69,14 @@ void AgentRuntime::start()
     auto useMemory = [this, decided](const QString &why) {
         if (std::exchange(*decided, true))
             return;
-        qCWarning(lcStorage).noquote() << "no keychain:" << why << "- tokens are kept in memory only until the agent exits";
+        qCWarning(lcStorage).noquote()
+            << "no keychain:" << why << "- tokens are kept in memory only until the agent exits";
         m_memory = std::make_unique<MemorySecretStore>();
         startEngine(*m_memory, false, why);
     };
     // A keychain that never answers (locked, no D-Bus) must not stall start-up.
-    QTimer::singleShot(15'000, this, [useMemory] { useMemory(QStringLiteral("the keychain did not answer within 15 s")); });
+    QTimer::singleShot(15'000, this,
+                       [useMemory] { useMemory(QStringLiteral("the keychain did not answer within 15 s")); });
     m_keychain->probe(this, [this, decided, useMemory](Status st) {
         if (!st)
             return useMemory(st.error().message);
@@ -87,7 +90,6 @@ void AgentRuntime::startEngine(SecretStore &store, bool keychainOk, const QStrin
 {
     m_stateFile = std::make_unique<StateFile>(StateFile::defaultPath());
     m_browser = std::make_unique<BrowserLauncher>();
-    m_identity = createPeerIdentityProvider();
     AuthEngine::Options options;
     m_engine = std::make_unique<AuthEngine>(m_http, m_clock, store, *m_stateFile, *m_browser, options);
     m_server = std::make_unique<BrokerServer>(*m_identity);
@@ -100,7 +102,8 @@ void AgentRuntime::startEngine(SecretStore &store, bool keychainOk, const QStrin
             qCWarning(lcEngine) << "engine start:" << st.error().message;
         const Status listening = m_server->listen(m_socketPath);
         if (!listening) {
-            qCCritical(lcBroker).noquote() << "cannot listen on" << m_socketPath << ":" << listening.error().message;
+            qCCritical(lcBroker).noquote()
+                << "cannot listen on" << m_socketPath << ":" << listening.error().message;
             return stop(listening.error().code == QLatin1String("agent_running") ? 0 : 1);
         }
         qCInfo(lcBroker).noquote() << "mcp-auth-agent" << MCPAUTH_VERSION << "listening on" << m_socketPath;

@@ -25,12 +25,15 @@ int main(int argc, char **argv)
                                                     "fresh tokens to local MCP hosts."));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption headlessOpt(QStringLiteral("headless"), QStringLiteral("run without a tray icon"));
-    const QCommandLineOption socketOpt(QStringLiteral("socket"), QStringLiteral("local socket path"), QStringLiteral("PATH"));
+    const QCommandLineOption headlessOpt(QStringLiteral("headless"),
+                                         QStringLiteral("run without a tray icon"));
+    const QCommandLineOption socketOpt(QStringLiteral("socket"), QStringLiteral("local socket path"),
+                                       QStringLiteral("PATH"));
     parser.addOptions({headlessOpt, socketOpt});
     parser.process(*app);
 
-    const QString socketPath = parser.isSet(socketOpt) ? parser.value(socketOpt) : mcpauth::SocketPath::defaultPath();
+    const QString socketPath =
+        parser.isSet(socketOpt) ? parser.value(socketOpt) : mcpauth::SocketPath::defaultPath();
     mcpauth::AgentRuntime runtime(socketPath);
     QTimer::singleShot(0, &runtime, &mcpauth::AgentRuntime::start);
     return QCoreApplication::exec();

@@ -6,8 +6,8 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QFileInfo>
-#include <QUrl>
 #include <QTimer>
+#include <QUrl>
 
 #include <cstdio>
 
@@ -75,11 +75,13 @@ void Cli::run()
         out(QStringLiteral("mcp-auth " MCPAUTH_VERSION));
         return finish(Ok);
     }
-    if (m_command == QLatin1String("--help") || m_command == QLatin1String("-h") || m_command == QLatin1String("help")) {
+    if (m_command == QLatin1String("--help") || m_command == QLatin1String("-h") ||
+        m_command == QLatin1String("help")) {
         out(QString::fromUtf8(kUsage));
         return finish(Ok);
     }
-    usage(m_command.isEmpty() ? QStringLiteral("no command given") : QStringLiteral("unknown command: ") + m_command);
+    usage(m_command.isEmpty() ? QStringLiteral("no command given")
+                              : QStringLiteral("unknown command: ") + m_command);
 }
 
 void Cli::usage(const QString &problem)
@@ -139,7 +141,8 @@ static bool parseWithUrl(QCommandLineParser &parser, const QStringList &args, QS
     }
     *url = pos.first();
     const QUrl u(*url, QUrl::StrictMode);
-    if (!u.isValid() || u.host().isEmpty() || (u.scheme() != QLatin1String("https") && u.scheme() != QLatin1String("http"))) {
+    if (!u.isValid() || u.host().isEmpty() ||
+        (u.scheme() != QLatin1String("https") && u.scheme() != QLatin1String("http"))) {
         *problem = QStringLiteral("not an http(s) URL: ") + *url;
         return false;
     }
@@ -149,7 +152,8 @@ static bool parseWithUrl(QCommandLineParser &parser, const QStringList &args, QS
 void Cli::cmdLogin()
 {
     QCommandLineParser parser;
-    const QCommandLineOption scope(QStringLiteral("scope"), QStringLiteral("scope to request"), QStringLiteral("S"));
+    const QCommandLineOption scope(QStringLiteral("scope"), QStringLiteral("scope to request"),
+                                   QStringLiteral("S"));
     parser.addOption(scope);
     QString url, problem;
     if (!parseWithUrl(parser, m_args, &url, &problem))
@@ -175,10 +179,13 @@ void Cli::cmdLogin()
 void Cli::cmdToken()
 {
     QCommandLineParser parser;
-    const QCommandLineOption minValid(QStringLiteral("min-valid"), QStringLiteral("seconds the token must stay valid"),
+    const QCommandLineOption minValid(QStringLiteral("min-valid"),
+                                      QStringLiteral("seconds the token must stay valid"),
                                       QStringLiteral("SECONDS"));
-    const QCommandLineOption header(QStringLiteral("header"), QStringLiteral("print an Authorization header"));
-    const QCommandLineOption scope(QStringLiteral("scope"), QStringLiteral("scope the token must carry"), QStringLiteral("S"));
+    const QCommandLineOption header(QStringLiteral("header"),
+                                    QStringLiteral("print an Authorization header"));
+    const QCommandLineOption scope(QStringLiteral("scope"), QStringLiteral("scope the token must carry"),
+                                   QStringLiteral("S"));
     parser.addOptions({minValid, header, scope});
     QString url, problem;
     if (!parseWithUrl(parser, m_args, &url, &problem))
@@ -201,7 +208,8 @@ void Cli::cmdToken()
                 return fail(r.error());
             const QString token = jsonString(r.value(), "accessToken");
             if (token.isEmpty())
-                return fail(Error::protocol(QStringLiteral("agent_protocol"), QStringLiteral("the agent sent no token")));
+                return fail(Error::protocol(QStringLiteral("agent_protocol"),
+                                            QStringLiteral("the agent sent no token")));
             out(asHeader ? QStringLiteral("Authorization: Bearer ") + token : token);
             finish(Ok);
         });
@@ -216,7 +224,8 @@ void Cli::cmdStatus()
     QStringList rest = m_args;
     rest.removeAt(1);
     if (!parser.parse(rest) || !parser.positionalArguments().isEmpty())
-        return usage(parser.errorText().isEmpty() ? QStringLiteral("status takes no arguments") : parser.errorText());
+        return usage(parser.errorText().isEmpty() ? QStringLiteral("status takes no arguments")
+                                                  : parser.errorText());
     const bool asJson = parser.isSet(json);
     withAgent(true, [this, asJson] {
         m_agent->call(QStringLiteral("agent/status"), Json(), [this, asJson](Result<Json> agent) {
@@ -238,14 +247,15 @@ void Cli::cmdStatus()
                         .arg(jsonString(agent.value(), "version"))
                         .arg(jsonInt(agent.value(), "pid").value_or(0))
                         .arg(jsonString(kc, "backend"),
-                             jsonBool(kc, "available").value_or(false) ? QString()
-                                                                       : QStringLiteral(" — keychain unavailable: ")
-                                                                             + jsonString(kc, "detail")));
+                             jsonBool(kc, "available").value_or(false)
+                                 ? QString()
+                                 : QStringLiteral(" — keychain unavailable: ") + jsonString(kc, "detail")));
                 if (servers.empty())
                     out(QStringLiteral("no servers yet; sign in with: mcp-auth login URL"));
                 for (const Json &s : servers) {
                     QString state = jsonString(s, "state");
-                    QString line = QStringLiteral("%1  %2").arg(jsonString(s, "resource"), state.replace(QLatin1Char('_'), QLatin1Char(' ')));
+                    QString line = QStringLiteral("%1  %2").arg(
+                        jsonString(s, "resource"), state.replace(QLatin1Char('_'), QLatin1Char(' ')));
                     if (state == QLatin1String("signed in") || state == QLatin1String("expired"))
                         line += QStringLiteral(", ") + describeExpiry(jsonInt(s, "expiresAt").value_or(0));
                     if (!jsonString(s, "scope").isEmpty())
@@ -272,7 +282,8 @@ void Cli::cmdLogout()
                 return fail(r.error());
             const bool revoked = jsonBool(r.value(), "revoked").value_or(false);
             out(revoked ? QStringLiteral("Signed out of %1 (revoked at the server)").arg(url)
-                        : QStringLiteral("Signed out of %1 (tokens deleted; nothing revoked at the server)").arg(url));
+                        : QStringLiteral("Signed out of %1 (tokens deleted; nothing revoked at the server)")
+                              .arg(url));
             finish(Ok);
         });
     });

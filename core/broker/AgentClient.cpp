@@ -16,9 +16,9 @@ constexpr qsizetype kMaxLine = 4 * 1024 * 1024;
 Error::Category categoryFromName(const QString &name)
 {
     static const QList<Error::Category> all = {
-        Error::Category::Network,   Error::Category::Protocol,      Error::Category::Security,
-        Error::Category::Config,    Error::Category::Cancelled,     Error::Category::LoginRequired,
-        Error::Category::Keychain,  Error::Category::Internal,
+        Error::Category::Network,  Error::Category::Protocol,  Error::Category::Security,
+        Error::Category::Config,   Error::Category::Cancelled, Error::Category::LoginRequired,
+        Error::Category::Keychain, Error::Category::Internal,
     };
     for (Error::Category c : all)
         if (categoryName(c) == name)
@@ -45,7 +45,8 @@ AgentClient::AgentClient(QString socketPath, QObject *parent) : QObject(parent),
 {
     connect(&m_socket, &QLocalSocket::readyRead, this, &AgentClient::onReadyRead);
     connect(&m_socket, &QLocalSocket::disconnected, this, [this] {
-        failAll(Error::network(QStringLiteral("agent_disconnected"), QStringLiteral("the agent closed the connection")));
+        failAll(Error::network(QStringLiteral("agent_disconnected"),
+                               QStringLiteral("the agent closed the connection")));
         Q_EMIT disconnected();
     });
 }
@@ -67,7 +68,8 @@ void AgentClient::connectOrStart(const QString &agentProgram, int timeoutMs, std
     attempt(agentProgram, QDateTime::currentMSecsSinceEpoch() + timeoutMs, false, std::move(done));
 }
 
-void AgentClient::attempt(const QString &agentProgram, qint64 deadline, bool started, std::function<void(Status)> done)
+void AgentClient::attempt(const QString &agentProgram, qint64 deadline, bool started,
+                          std::function<void(Status)> done)
 {
     m_socket.abort();
     // Connection attempts are async; a one-shot pair of connections decides the outcome.
@@ -79,45 +81,49 @@ void AgentClient::attempt(const QString &agentProgram, qint64 deadline, bool sta
         ctx->deleteLater();
         done(okStatus());
     });
-    connect(&m_socket, &QLocalSocket::errorOccurred, ctx, [this, ctx, settled, agentProgram, deadline, started, done](QLocalSocket::LocalSocketError) {
-        if (std::exchange(*settled, true))
-            return;
-        ctx->deleteLater();
-        const QString why = m_socket.errorString();
-        bool nowStarted = started;
-        if (!started && !agentProgram.isEmpty()) {
-            // Like gpg-agent: nobody answers, so start a headless agent, detached, same environment.
-            const Status dir = SocketPath::prepareDirectory(m_path);
-            if (!dir) {
-                done(dir.error());
-                return;
-            }
-            QProcess process;
-            process.setProgram(agentProgram);
-            process.setArguments({QStringLiteral("--headless"), QStringLiteral("--socket"), m_path});
-            process.setStandardInputFile(QProcess::nullDevice());
-            process.setStandardOutputFile(QProcess::nullDevice());
-            // The detached agent outlives this terminal: its log (never secrets) goes beside the socket.
-            process.setStandardErrorFile(QFileInfo(m_path).absolutePath() + QStringLiteral("/agent.log"),
-                                         QIODevice::Append);
-            qint64 pid = 0;
-            if (!process.startDetached(&pid)) {
-                done(Error::config(QStringLiteral("agent_unavailable"),
-                                   QStringLiteral("could not start %1").arg(agentProgram)));
-                return;
-            }
-            qCInfo(lcBroker) << "started agent" << pid;
-            nowStarted = true;
-        }
-        if (QDateTime::currentMSecsSinceEpoch() >= deadline) {
-            done(Error::network(QStringLiteral("agent_unavailable"),
-                                QStringLiteral("no agent answers on %1 (%2)").arg(m_path, why)));
-            return;
-        }
-        QTimer::singleShot(nowStarted ? 50 : 0, this, [this, agentProgram, deadline, nowStarted, done] {
-            attempt(agentProgram, deadline, nowStarted, done);
-        });
-    });
+    connect(&m_socket, &QLocalSocket::errorOccurred, ctx,
+            [this, ctx, settled, agentProgram, deadline, started, done](QLocalSocket::LocalSocketError) {
+                if (std::exchange(*settled, true))
+                    return;
+                ctx->deleteLater();
+                const QString why = m_socket.errorString();
+                bool nowStarted = started;
+                if (!started && !agentProgram.isEmpty()) {
+                    // Like gpg-agent: nobody answers, so start a headless agent, detached, same environment.
+                    // The agent checks the directory's owner again when it starts; here it only has to exist.
+                    const Status dir = SocketPath::prepareDirectory(m_path, -1);
+                    if (!dir) {
+                        done(dir.error());
+                        return;
+                    }
+                    QProcess process;
+                    process.setProgram(agentProgram);
+                    process.setArguments({QStringLiteral("--headless"), QStringLiteral("--socket"), m_path});
+                    process.setStandardInputFile(QProcess::nullDevice());
+                    process.setStandardOutputFile(QProcess::nullDevice());
+                    // The detached agent outlives this terminal: its log (never secrets) goes beside the
+                    // socket.
+                    process.setStandardErrorFile(
+                        QFileInfo(m_path).absolutePath() + QStringLiteral("/agent.log"), QIODevice::Append);
+                    qint64 pid = 0;
+                    if (!process.startDetached(&pid)) {
+                        done(Error::config(QStringLiteral("agent_unavailable"),
+                                           QStringLiteral("could not start %1").arg(agentProgram)));
+                        return;
+                    }
+                    qCInfo(lcBroker) << "started agent" << pid;
+                    nowStarted = true;
+                }
+                if (QDateTime::currentMSecsSinceEpoch() >= deadline) {
+                    done(Error::network(QStringLiteral("agent_unavailable"),
+                                        QStringLiteral("no agent answers on %1 (%2)").arg(m_path, why)));
+                    return;
+                }
+                QTimer::singleShot(nowStarted ? 50 : 0, this,
+                                   [this, agentProgram, deadline, nowStarted, done] {
+                                       attempt(agentProgram, deadline, nowStarted, done);
+                                   });
+            });
     m_socket.connectToServer(m_path);
 }
 
@@ -125,7 +131,8 @@ void AgentClient::call(const QString &method, const Json &params, ResultCallback
 {
     if (m_socket.state() != QLocalSocket::ConnectedState) {
         QTimer::singleShot(0, this, [done] {
-            done(Error::network(QStringLiteral("agent_unavailable"), QStringLiteral("not connected to the agent")));
+            done(Error::network(QStringLiteral("agent_unavailable"),
+                                QStringLiteral("not connected to the agent")));
         });
         return;
     }
@@ -145,7 +152,8 @@ void AgentClient::onReadyRead()
     m_buffer += m_socket.readAll();
     if (m_buffer.size() > kMaxLine && !m_buffer.contains('\n')) {
         m_socket.abort();
-        failAll(Error::protocol(QStringLiteral("agent_protocol"), QStringLiteral("oversized reply from the agent")));
+        failAll(Error::protocol(QStringLiteral("agent_protocol"),
+                                QStringLiteral("oversized reply from the agent")));
         return;
     }
     qsizetype nl;

@@ -40,7 +40,8 @@ Q_SIGNALS:
     void disconnected();
 
 private:
-    void attempt(const QString &agentProgram, qint64 deadline, bool started, std::function<void(Status)> done);
+    void attempt(const QString &agentProgram, qint64 deadline, bool started,
+                 std::function<void(Status)> done);
     void onReadyRead();
     void failAll(const Error &error);
 

@@ -43,7 +43,7 @@ Status BrokerServer::listen(const QString &socketPath)
     if (m_server->isListening())
         return Error::internal(
             QStringLiteral("broker is already listening on %1").arg(m_server->fullServerName()));
-    if (auto prepared = SocketPath::prepareDirectory(socketPath); !prepared)
+    if (auto prepared = SocketPath::prepareDirectory(socketPath, m_identity.currentUid()); !prepared)
         return prepared;
 
     const QFileInfo existing(socketPath);

@@ -4,10 +4,6 @@
 #include <QFileInfo>
 #include <QStandardPaths>
 
-#ifdef Q_OS_UNIX
-#include <unistd.h>
-#endif
-
 namespace mcpauth {
 
 namespace {
@@ -40,7 +36,7 @@ QString SocketPath::defaultPath()
     return runtime + QLatin1Char('/') + kSubdir + QLatin1Char('/') + kSocketName;
 }
 
-Status SocketPath::prepareDirectory(const QString &socketPath)
+Status SocketPath::prepareDirectory(const QString &socketPath, qint64 ownerUid)
 {
     const QString dir = QFileInfo(socketPath).absolutePath();
     QFileInfo info(dir);
@@ -55,14 +51,12 @@ Status SocketPath::prepareDirectory(const QString &socketPath)
         return unsafe(dir, QStringLiteral("it is a symbolic link"));
     if (!info.isDir())
         return unsafe(dir, QStringLiteral("it is not a directory"));
-#ifdef Q_OS_UNIX
-    // On Unix the directory is what keeps other users away from the socket. Windows uses a named
-    // pipe with a DACL instead and has no such directory, hence the only platform #ifdef in core.
-    if (info.ownerId() != uint(::geteuid()))
+    // The directory is what keeps other users away from the socket (a socket file's own mode is
+    // not honoured everywhere). The uid comes from the platform layer: core has no OS calls.
+    if (ownerUid >= 0 && qint64(info.ownerId()) != ownerUid)
         return unsafe(dir, QStringLiteral("it is owned by another user (uid %1)").arg(info.ownerId()));
     if (info.permissions() & kOthers)
         return unsafe(dir, QStringLiteral("it is accessible to group or others (needs mode 0700)"));
-#endif
     return okStatus();
 }
 

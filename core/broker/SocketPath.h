@@ -17,8 +17,9 @@ public:
     static QString defaultPath();
     /// Create the socket's parent directory with mode 0700 if it is missing. Refuses with
     /// Error::security("socket_dir_unsafe") when it exists but is a symlink, not a directory, not
-    /// owned by the current user, or accessible to group or others.
-    static Status prepareDirectory(const QString &socketPath);
+    /// owned by `ownerUid` (the current user, from the platform's PeerIdentityProvider; -1 skips
+    /// the owner check), or accessible to group or others.
+    static Status prepareDirectory(const QString &socketPath, qint64 ownerUid);
 };
 
 } // namespace mcpauth

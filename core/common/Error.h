@@ -18,17 +18,44 @@ struct Error
     QString code;
     QString message;
 
-    static Error network(QString code, QString message) { return {Category::Network, std::move(code), std::move(message)}; }
-    static Error protocol(QString code, QString message) { return {Category::Protocol, std::move(code), std::move(message)}; }
-    static Error security(QString code, QString message) { return {Category::Security, std::move(code), std::move(message)}; }
-    static Error config(QString code, QString message) { return {Category::Config, std::move(code), std::move(message)}; }
-    static Error cancelled(QString message = QStringLiteral("cancelled")) { return {Category::Cancelled, QStringLiteral("cancelled"), std::move(message)}; }
-    static Error loginRequired(QString message) { return {Category::LoginRequired, QStringLiteral("login_required"), std::move(message)}; }
-    static Error keychain(QString message) { return {Category::Keychain, QStringLiteral("keychain_unavailable"), std::move(message)}; }
-    static Error internal(QString message) { return {Category::Internal, QStringLiteral("internal"), std::move(message)}; }
+    static Error network(QString code, QString message)
+    {
+        return {Category::Network, std::move(code), std::move(message)};
+    }
+    static Error protocol(QString code, QString message)
+    {
+        return {Category::Protocol, std::move(code), std::move(message)};
+    }
+    static Error security(QString code, QString message)
+    {
+        return {Category::Security, std::move(code), std::move(message)};
+    }
+    static Error config(QString code, QString message)
+    {
+        return {Category::Config, std::move(code), std::move(message)};
+    }
+    static Error cancelled(QString message = QStringLiteral("cancelled"))
+    {
+        return {Category::Cancelled, QStringLiteral("cancelled"), std::move(message)};
+    }
+    static Error loginRequired(QString message)
+    {
+        return {Category::LoginRequired, QStringLiteral("login_required"), std::move(message)};
+    }
+    static Error keychain(QString message)
+    {
+        return {Category::Keychain, QStringLiteral("keychain_unavailable"), std::move(message)};
+    }
+    static Error internal(QString message)
+    {
+        return {Category::Internal, QStringLiteral("internal"), std::move(message)};
+    }
 
     /// Same failure with more context in front: "token endpoint: <message>".
-    Error withContext(const QString &context) const { return {category, code, context + QStringLiteral(": ") + message}; }
+    Error withContext(const QString &context) const
+    {
+        return {category, code, context + QStringLiteral(": ") + message};
+    }
     bool isRetryable() const { return category == Category::Network; }
 };
 

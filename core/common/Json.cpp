@@ -9,7 +9,8 @@ Result<Json> parseJsonObject(const QByteArray &bytes, const QString &what)
     if (doc.is_discarded())
         return Error::protocol(QStringLiteral("invalid_json"), what + QStringLiteral(" is not valid JSON"));
     if (!doc.is_object())
-        return Error::protocol(QStringLiteral("invalid_json"), what + QStringLiteral(" is not a JSON object"));
+        return Error::protocol(QStringLiteral("invalid_json"),
+                               what + QStringLiteral(" is not a JSON object"));
     return doc;
 }
 

@@ -25,8 +25,14 @@ std::optional<bool> jsonBool(const Json &object, const char *key);
 /// A JSON array of strings; non-string entries are skipped. nullopt when the key is absent or not an array.
 std::optional<QStringList> jsonStringList(const Json &object, const char *key);
 
-inline std::string toStd(const QString &s) { return s.toStdString(); }
-inline QString fromStd(const std::string &s) { return QString::fromStdString(s); }
+inline std::string toStd(const QString &s)
+{
+    return s.toStdString();
+}
+inline QString fromStd(const std::string &s)
+{
+    return QString::fromStdString(s);
+}
 QByteArray toBytes(const Json &j);
 
 } // namespace mcpauth

@@ -21,9 +21,9 @@ QString redact(QStringView secret)
 QString redactUrl(const QUrl &url)
 {
     static const QStringList secretKeys = {
-        QStringLiteral("code"),          QStringLiteral("state"),         QStringLiteral("code_verifier"),
-        QStringLiteral("access_token"),  QStringLiteral("refresh_token"), QStringLiteral("client_secret"),
-        QStringLiteral("id_token"),      QStringLiteral("token"),         QStringLiteral("code_challenge"),
+        QStringLiteral("code"),         QStringLiteral("state"),         QStringLiteral("code_verifier"),
+        QStringLiteral("access_token"), QStringLiteral("refresh_token"), QStringLiteral("client_secret"),
+        QStringLiteral("id_token"),     QStringLiteral("token"),         QStringLiteral("code_challenge"),
     };
     QUrl copy = url;
     copy.setUserInfo({});

@@ -9,8 +9,7 @@ namespace mcpauth {
 
 /// A value or an Error (std::expected-style, C++20). Errors are values: flows hand a Result
 /// through their one terminal signal or callback, never an exception.
-template<typename T>
-class [[nodiscard]] Result
+template<typename T> class [[nodiscard]] Result
 {
 public:
     Result(T value) : m_v(std::in_place_index<0>, std::move(value)) {}
@@ -37,6 +36,9 @@ struct Unit
 {
 };
 using Status = Result<Unit>;
-inline Status okStatus() { return Unit{}; }
+inline Status okStatus()
+{
+    return Unit{};
+}
 
 } // namespace mcpauth

@@ -34,7 +34,10 @@ struct AuthServerMetadata
     Json toJson() const;
     static Result<AuthServerMetadata> fromJson(const Json &json);
 
-    bool supportsScope(const QString &scope) const { return scopesSupported && scopesSupported->contains(scope); }
+    bool supportsScope(const QString &scope) const
+    {
+        return scopesSupported && scopesSupported->contains(scope);
+    }
 };
 
 } // namespace mcpauth

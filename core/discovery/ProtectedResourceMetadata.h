@@ -14,9 +14,10 @@ namespace mcpauth {
 /// and which scopes it knows. Parsed from the server's well-known document; cached in the state file.
 struct ProtectedResourceMetadata
 {
-    QString resource;                           ///< as published (compared to the MCP URL, RFC 9728 §3.3)
-    QStringList authorizationServers;           ///< issuer URLs; at least one
-    std::optional<QStringList> scopesSupported; ///< nullopt when absent (scope selection needs the difference)
+    QString resource;                 ///< as published (compared to the MCP URL, RFC 9728 §3.3)
+    QStringList authorizationServers; ///< issuer URLs; at least one
+    std::optional<QStringList>
+        scopesSupported; ///< nullopt when absent (scope selection needs the difference)
     QStringList bearerMethodsSupported;
     QString resourceName;
 

@@ -18,8 +18,8 @@ std::optional<QUrl> resourceParam(const Json &params, QString *why)
 {
     const QString text = jsonString(params, "resource");
     const QUrl url(text, QUrl::StrictMode);
-    if (text.isEmpty() || !url.isValid() || url.host().isEmpty()
-        || (url.scheme() != QLatin1String("https") && url.scheme() != QLatin1String("http"))) {
+    if (text.isEmpty() || !url.isValid() || url.host().isEmpty() ||
+        (url.scheme() != QLatin1String("https") && url.scheme() != QLatin1String("http"))) {
         *why = QStringLiteral("params.resource must be the MCP server's http(s) URL");
         return std::nullopt;
     }
@@ -92,7 +92,8 @@ void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString 
         if (isLogin) {
             m_engine.login(*url, scope, c, reply);
         } else {
-            const qint64 minValid = std::clamp<qint64>(jsonInt(p, "minValidSeconds").value_or(60), 0, 24 * 3600);
+            const qint64 minValid =
+                std::clamp<qint64>(jsonInt(p, "minValidSeconds").value_or(60), 0, 24 * 3600);
             m_engine.token(*url, scope, minValid, c, reply);
         }
         return;

@@ -27,17 +27,18 @@ QSet<QString> scopeSet(const QString &scope)
 
 Error notSignedIn(const ServerSession *s)
 {
-    return Error::loginRequired(QStringLiteral("not signed in to %1; run: mcp-auth login %1").arg(s->mcpUrl.toString()));
+    return Error::loginRequired(
+        QStringLiteral("not signed in to %1; run: mcp-auth login %1").arg(s->mcpUrl.toString()));
 }
 
 } // namespace
 
 AuthEngine::AuthEngine(const HttpClient &http, const Clock &clock, SecretStore &secrets, StateFile &stateFile,
                        Browser &browser, Options options, QObject *parent)
-    : QObject(parent), m_http(http), m_clock(clock), m_secrets(secrets), m_stateFile(stateFile), m_browser(browser),
-      m_options(options), m_tokenClient(std::make_unique<TokenClient>(m_http, m_clock)), m_state(Json::object())
-{
-}
+    : QObject(parent), m_http(http), m_clock(clock), m_secrets(secrets), m_stateFile(stateFile),
+      m_browser(browser), m_options(options), m_tokenClient(std::make_unique<TokenClient>(m_http, m_clock)),
+      m_state(Json::object())
+{}
 
 AuthEngine::~AuthEngine() = default;
 
@@ -99,14 +100,17 @@ void AuthEngine::start(QObject *context, StatusCallback done)
     }
     auto remaining = std::make_shared<int>(int(withSecret.size()));
     for (const QString &issuer : std::as_const(withSecret)) {
-        m_secrets.read(clientSecretKey(issuer), this, [this, issuer, remaining, context = QPointer<QObject>(context), done](Result<std::optional<QByteArray>> r) {
-            if (r && r.value())
-                m_clients[issuer].clientSecret = QString::fromUtf8(*r.value());
-            else if (!r)
-                qCWarning(lcEngine) << "client secret for" << issuer << "unavailable:" << r.error().message;
-            if (--*remaining == 0 && context)
-                done(okStatus());
-        });
+        m_secrets.read(clientSecretKey(issuer), this,
+                       [this, issuer, remaining, context = QPointer<QObject>(context),
+                        done](Result<std::optional<QByteArray>> r) {
+                           if (r && r.value())
+                               m_clients[issuer].clientSecret = QString::fromUtf8(*r.value());
+                           else if (!r)
+                               qCWarning(lcEngine)
+                                   << "client secret for" << issuer << "unavailable:" << r.error().message;
+                           if (--*remaining == 0 && context)
+                               done(okStatus());
+                       });
     }
 }
 
@@ -190,7 +194,8 @@ void AuthEngine::deliverToken(ServerSession *s, const QString &scope, qint64 min
 {
     using A = ServerSession::Activity;
     if (s->activity == A::SigningIn) {
-        done(Error::loginRequired(QStringLiteral("sign-in to %1 is in progress in the browser").arg(s->mcpUrl.toString())));
+        done(Error::loginRequired(
+            QStringLiteral("sign-in to %1 is in progress in the browser").arg(s->mcpUrl.toString())));
         return;
     }
     if (s->activity == A::Refreshing) {
@@ -217,7 +222,8 @@ void AuthEngine::deliverToken(ServerSession *s, const QString &scope, qint64 min
         return;
     }
     if (!s->tokens.hasRefreshToken()) {
-        done(Error::loginRequired(QStringLiteral("the sign-in to %1 has expired; run: mcp-auth login %1").arg(s->mcpUrl.toString())));
+        done(Error::loginRequired(QStringLiteral("the sign-in to %1 has expired; run: mcp-auth login %1")
+                                      .arg(s->mcpUrl.toString())));
         return;
     }
     s->tokenWaiters.append({context, std::move(done)});
@@ -262,18 +268,20 @@ void AuthEngine::finishRefresh(ServerSession *s, const Result<TokenSet> &result)
     if (e.category == Error::Category::LoginRequired) {
         // invalid_grant: the grant is gone (revoked, expired, or reuse detected). Sign in again.
         dropTokens(s, e.message);
-        ServerSession::resolve(s->tokenWaiters, Error{Error::Category::LoginRequired, e.code,
-                                                      QStringLiteral("the sign-in to %1 has expired or was revoked; "
-                                                                     "run: mcp-auth login %1")
-                                                          .arg(s->mcpUrl.toString())});
+        ServerSession::resolve(s->tokenWaiters,
+                               Error{Error::Category::LoginRequired, e.code,
+                                     QStringLiteral("the sign-in to %1 has expired or was revoked; "
+                                                    "run: mcp-auth login %1")
+                                         .arg(s->mcpUrl.toString())});
     } else if (e.code == QLatin1String("invalid_client")) {
         // The server no longer knows our client: forget it so the next sign-in registers again.
         forgetClient(s->issuer);
         dropTokens(s, e.message);
-        ServerSession::resolve(s->tokenWaiters, Error{Error::Category::LoginRequired, e.code,
-                                                      QStringLiteral("%1 no longer accepts this client; run: mcp-auth "
-                                                                     "login %2")
-                                                          .arg(s->issuer, s->mcpUrl.toString())});
+        ServerSession::resolve(s->tokenWaiters,
+                               Error{Error::Category::LoginRequired, e.code,
+                                     QStringLiteral("%1 no longer accepts this client; run: mcp-auth "
+                                                    "login %2")
+                                         .arg(s->issuer, s->mcpUrl.toString())});
     } else if (s->tokens.isValidFor(m_clock.now(), 1)) {
         // Network or server trouble: the current token still works, hand it out; keep everything.
         qCWarning(lcTokens) << "refresh failed, using the current token:" << e.message;
@@ -292,8 +300,8 @@ void AuthEngine::storeTokens(ServerSession *s, const TokenSet &tokens, std::func
     m_secrets.write(tokenKey(s), toBytes(tokens.toSecretJson()), s, [this, s, then](Status st) {
         if (!st) {
             // Design.md: no keychain → keep tokens in memory for the agent's lifetime, say so.
-            qCWarning(lcStorage) << "could not store tokens for" << s->resourceString() << ":" << st.error().message
-                                 << "- keeping them in memory only";
+            qCWarning(lcStorage) << "could not store tokens for" << s->resourceString() << ":"
+                                 << st.error().message << "- keeping them in memory only";
             s->lastError = st.error().message;
         }
         scheduleProactiveRefresh(s);
@@ -377,10 +385,12 @@ void AuthEngine::login(const QUrl &mcpUrl, const QString &scope, QObject *contex
             reg["hasSecret"] = !o.client.clientSecret.isEmpty();
             m_state[kRegistrations][toStd(o.client.issuer)] = reg;
             if (!o.client.clientSecret.isEmpty())
-                m_secrets.write(clientSecretKey(o.client.issuer), o.client.clientSecret.toUtf8(), this, [](Status st) {
-                    if (!st)
-                        qCWarning(lcStorage) << "could not store the client secret:" << st.error().message;
-                });
+                m_secrets.write(clientSecretKey(o.client.issuer), o.client.clientSecret.toUtf8(), this,
+                                [](Status st) {
+                                    if (!st)
+                                        qCWarning(lcStorage)
+                                            << "could not store the client secret:" << st.error().message;
+                                });
         }
         if (!s->issuer.isEmpty() && s->issuer != o.discovery.issuer) {
             // The server moved to another authorization server: the old tokens are useless there.
@@ -465,15 +475,21 @@ QList<ServerStatus> AuthEngine::servers() const
         st.issuer = s->issuer;
         st.lastError = s->lastError;
         const Json rec = m_state[kServers].value(toStd(st.resource), Json::object());
-        const bool present = s->tokenState == ServerSession::TokenState::Present
-                             || (s->tokenState == ServerSession::TokenState::Unknown
-                                 && jsonBool(rec, "signedIn").value_or(false));
-        st.expiresAt = s->tokenState == ServerSession::TokenState::Present ? s->tokens.expiresAt
-                                                                           : jsonInt(rec, "expiresAt").value_or(0);
-        st.scope = s->tokenState == ServerSession::TokenState::Present ? s->tokens.scope : jsonString(rec, "scope");
+        const bool present = s->tokenState == ServerSession::TokenState::Present ||
+                             (s->tokenState == ServerSession::TokenState::Unknown &&
+                              jsonBool(rec, "signedIn").value_or(false));
+        st.expiresAt = s->tokenState == ServerSession::TokenState::Present
+                           ? s->tokens.expiresAt
+                           : jsonInt(rec, "expiresAt").value_or(0);
+        st.scope =
+            s->tokenState == ServerSession::TokenState::Present ? s->tokens.scope : jsonString(rec, "scope");
         switch (s->activity) {
-        case ServerSession::Activity::SigningIn: st.state = QStringLiteral("signing_in"); break;
-        case ServerSession::Activity::Refreshing: st.state = QStringLiteral("refreshing"); break;
+        case ServerSession::Activity::SigningIn:
+            st.state = QStringLiteral("signing_in");
+            break;
+        case ServerSession::Activity::Refreshing:
+            st.state = QStringLiteral("refreshing");
+            break;
         default:
             if (!present)
                 st.state = QStringLiteral("signed_out");
@@ -484,7 +500,8 @@ QList<ServerStatus> AuthEngine::servers() const
         }
         out << st;
     }
-    std::sort(out.begin(), out.end(), [](const ServerStatus &a, const ServerStatus &b) { return a.resource < b.resource; });
+    std::sort(out.begin(), out.end(),
+              [](const ServerStatus &a, const ServerStatus &b) { return a.resource < b.resource; });
     return out;
 }
 

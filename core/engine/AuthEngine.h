@@ -48,7 +48,8 @@ public:
     struct Options
     {
         int browserTimeoutMs = 5 * 60 * 1000;
-        qint64 proactiveRefreshMinLifetime = 300; ///< refresh ahead in the background only for tokens living longer
+        qint64 proactiveRefreshMinLifetime =
+            300; ///< refresh ahead in the background only for tokens living longer
     };
     using TokenCallback = std::function<void(Result<TokenSet>)>;
     using StatusCallback = std::function<void(Status)>;
@@ -63,7 +64,8 @@ public:
     /// A token for `mcpUrl` valid for at least `minValidSeconds` (capped at half the token's
     /// lifetime), refreshed first when needed. Never opens a browser: LoginRequired when the user
     /// must sign in.
-    void token(const QUrl &mcpUrl, const QString &scope, qint64 minValidSeconds, QObject *context, TokenCallback done);
+    void token(const QUrl &mcpUrl, const QString &scope, qint64 minValidSeconds, QObject *context,
+               TokenCallback done);
     /// Interactive sign-in; joins the one already running for this server.
     void login(const QUrl &mcpUrl, const QString &scope, QObject *context, TokenCallback done);
     /// Revokes (RFC 7009) where supported and forgets the tokens. Result: whether the server revoked.
@@ -85,7 +87,8 @@ Q_SIGNALS:
 private:
     ServerSession *session(const QUrl &canonical);
     void ensureLoaded(ServerSession *s, QObject *context, TokenCallback then);
-    void deliverToken(ServerSession *s, const QString &scope, qint64 minValid, QObject *context, TokenCallback done);
+    void deliverToken(ServerSession *s, const QString &scope, qint64 minValid, QObject *context,
+                      TokenCallback done);
     void refresh(ServerSession *s);
     void finishRefresh(ServerSession *s, const Result<TokenSet> &result);
     void storeTokens(ServerSession *s, const TokenSet &tokens, std::function<void()> then);
@@ -106,9 +109,9 @@ private:
     Options m_options;
     std::unique_ptr<TokenClient> m_tokenClient;
     Json m_state;
-    QHash<QString, ServerSession *> m_sessions;          ///< by canonical resource string
-    QHash<QString, ClientRegistration> m_clients;         ///< stored registrations by issuer (with secrets)
-    QHash<QString, ClientRegistration> m_preRegistered;   ///< configured clients by issuer
+    QHash<QString, ServerSession *> m_sessions;         ///< by canonical resource string
+    QHash<QString, ClientRegistration> m_clients;       ///< stored registrations by issuer (with secrets)
+    QHash<QString, ClientRegistration> m_preRegistered; ///< configured clients by issuer
 };
 
 } // namespace mcpauth

@@ -17,8 +17,9 @@ namespace mcpauth {
 
 LoginFlow::LoginFlow(const HttpClient &http, const Clock &clock, Browser &browser, ClientLookup clientLookup,
                      Request request, QObject *parent)
-    : QObject(parent), m_http(http), m_clock(clock), m_browser(browser), m_clientLookup(std::move(clientLookup)),
-      m_request(std::move(request)), m_tokenClient(std::make_unique<TokenClient>(m_http, m_clock))
+    : QObject(parent), m_http(http), m_clock(clock), m_browser(browser),
+      m_clientLookup(std::move(clientLookup)), m_request(std::move(request)),
+      m_tokenClient(std::make_unique<TokenClient>(m_http, m_clock))
 {
     m_browserTimeout.setSingleShot(true);
     connect(&m_browserTimeout, &QTimer::timeout, this, [this] {
@@ -65,8 +66,8 @@ void LoginFlow::onDiscovered(const Result<DiscoveryResult> &result)
     if (scope.isEmpty())
         scope = AuthorizationRequest::selectScope(d.challenge.scope, d.prm.scopesSupported);
     bool promptConsent = false;
-    scope = AuthorizationRequest::withOfflineAccess(scope, d.metadata.supportsScope(QStringLiteral("offline_access")),
-                                                    &promptConsent);
+    scope = AuthorizationRequest::withOfflineAccess(
+        scope, d.metadata.supportsScope(QStringLiteral("offline_access")), &promptConsent);
     m_outcome.requestedScope = scope;
     m_promptConsent = promptConsent;
     prepareClient();
@@ -94,8 +95,8 @@ void LoginFlow::prepareClient()
             return;
         }
         m_redirectUri = bound.value();
-        if (known->source == ClientRegistration::Source::Dynamic && !known->redirectUri.isEmpty()
-            && known->redirectUri != m_redirectUri) {
+        if (known->source == ClientRegistration::Source::Dynamic && !known->redirectUri.isEmpty() &&
+            known->redirectUri != m_redirectUri) {
             qCInfo(lcLogin) << "loopback redirect changed; registering again with" << d.issuer;
             registerClient(m_redirectUri);
             return;
@@ -118,10 +119,11 @@ void LoginFlow::registerClient(const QString &redirectUri)
 {
     const DiscoveryResult &d = m_outcome.discovery;
     if (d.metadata.registrationEndpoint.isEmpty()) {
-        fail(Error::config(QStringLiteral("no_client"),
-                           QStringLiteral("%1 offers no dynamic client registration and no client is configured "
-                                          "for it; ask its administrator for a client id")
-                               .arg(d.issuer)));
+        fail(Error::config(
+            QStringLiteral("no_client"),
+            QStringLiteral("%1 offers no dynamic client registration and no client is configured "
+                           "for it; ask its administrator for a client id")
+                .arg(d.issuer)));
         return;
     }
     m_state = State::Registering;
@@ -132,18 +134,19 @@ void LoginFlow::registerClient(const QString &redirectUri)
     req.scope = m_outcome.requestedScope;
     req.serverAuthMethods = d.metadata.tokenEndpointAuthMethodsSupported;
     m_registration = new DynamicRegistration(m_http, req, m_clock, this);
-    connect(m_registration, &DynamicRegistration::finished, this, [this](const Result<ClientRegistration> &r) {
-        if (m_state != State::Registering)
-            return;
-        if (!r) {
-            fail(r.error().withContext(QStringLiteral("client registration")));
-            return;
-        }
-        m_outcome.client = r.value();
-        m_outcome.clientIsNew = true;
-        qCInfo(lcLogin) << "registered client with" << m_outcome.client.issuer;
-        openBrowser();
-    });
+    connect(m_registration, &DynamicRegistration::finished, this,
+            [this](const Result<ClientRegistration> &r) {
+                if (m_state != State::Registering)
+                    return;
+                if (!r) {
+                    fail(r.error().withContext(QStringLiteral("client registration")));
+                    return;
+                }
+                m_outcome.client = r.value();
+                m_outcome.clientIsNew = true;
+                qCInfo(lcLogin) << "registered client with" << m_outcome.client.issuer;
+                openBrowser();
+            });
     m_registration->start();
 }
 

@@ -48,12 +48,21 @@ class LoginFlow : public QObject
 {
     Q_OBJECT
 public:
-    enum class State { Idle, Discovering, Registering, WaitingForBrowser, Exchanging, Done, Failed, Cancelled };
+    enum class State {
+        Idle,
+        Discovering,
+        Registering,
+        WaitingForBrowser,
+        Exchanging,
+        Done,
+        Failed,
+        Cancelled
+    };
 
     struct Request
     {
         QUrl mcpUrl;
-        QString scope;                           ///< explicit scope; empty = spec's scope selection
+        QString scope;                            ///< explicit scope; empty = spec's scope selection
         std::optional<BearerChallenge> challenge; ///< a 401/403 challenge the caller already holds
         int browserTimeoutMs = 5 * 60 * 1000;
     };

@@ -4,7 +4,8 @@
 
 namespace mcpauth {
 
-ServerSession::ServerSession(QUrl resource_, QObject *parent) : QObject(parent), resource(std::move(resource_))
+ServerSession::ServerSession(QUrl resource_, QObject *parent)
+    : QObject(parent), resource(std::move(resource_))
 {
     mcpUrl = resource;
     proactiveRefresh.setSingleShot(true);

@@ -39,9 +39,9 @@ public:
 
     ServerSession(QUrl resource, QObject *parent = nullptr);
 
-    QUrl resource;     ///< canonical (RFC 8707), the key
-    QUrl mcpUrl;       ///< as the user gave it (probed as is)
-    QString issuer;    ///< authorization server the tokens belong to
+    QUrl resource;  ///< canonical (RFC 8707), the key
+    QUrl mcpUrl;    ///< as the user gave it (probed as is)
+    QString issuer; ///< authorization server the tokens belong to
     std::optional<DiscoveryResult> discovery;
     TokenState tokenState = TokenState::Unknown;
     Activity activity = Activity::Idle;

@@ -28,7 +28,8 @@ HttpRequest HttpRequest::postForm(const QUrl &url, const QByteArray &formBody)
     r.url = url;
     r.body = formBody;
     r.followRedirects = false;
-    r.headers.emplaceBack(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/x-www-form-urlencoded"));
+    r.headers.emplaceBack(QByteArrayLiteral("Content-Type"),
+                          QByteArrayLiteral("application/x-www-form-urlencoded"));
     r.headers.emplaceBack(QByteArrayLiteral("Accept"), QByteArrayLiteral("application/json"));
     return r;
 }
@@ -64,7 +65,9 @@ QList<QByteArray> HttpResponse::headerValues(const QByteArray &name) const
 
 HttpClient::HttpClient(QNetworkAccessManager *nam) : HttpClient(nam, Options{}) {}
 
-HttpClient::HttpClient(QNetworkAccessManager *nam, Options options) : m_nam(nam), m_options(std::move(options)) {}
+HttpClient::HttpClient(QNetworkAccessManager *nam, Options options)
+    : m_nam(nam), m_options(std::move(options))
+{}
 
 namespace {
 
@@ -76,35 +79,44 @@ Error transportError(QNetworkReply *reply, AbortReason reason, const HttpClient:
     const QString where = reply->url().host();
     switch (reason) {
     case AbortReason::TooLarge:
-        return Error::network(QStringLiteral("response_too_large"),
-                              QStringLiteral("response from %1 exceeds %2 bytes").arg(where).arg(options.maxBodyBytes));
+        return Error::network(
+            QStringLiteral("response_too_large"),
+            QStringLiteral("response from %1 exceeds %2 bytes").arg(where).arg(options.maxBodyBytes));
     case AbortReason::Deadline:
-        return Error::network(QStringLiteral("timeout"),
-                              QStringLiteral("%1 did not answer within %2 s").arg(where).arg(options.timeoutMs / 1000.0, 0, 'g', 3));
+        return Error::network(QStringLiteral("timeout"), QStringLiteral("%1 did not answer within %2 s")
+                                                             .arg(where)
+                                                             .arg(options.timeoutMs / 1000.0, 0, 'g', 3));
     case AbortReason::InsecureRedirect:
         return Error::security(QStringLiteral("insecure_redirect"),
                                QStringLiteral("%1 redirected to a non-HTTPS URL").arg(where));
     case AbortReason::RedirectLoop:
-        return Error::network(QStringLiteral("redirect_loop"), QStringLiteral("%1 redirects too many times").arg(where));
-    case AbortReason::Cancelled: return Error::cancelled();
-    case AbortReason::None: break;
+        return Error::network(QStringLiteral("redirect_loop"),
+                              QStringLiteral("%1 redirects too many times").arg(where));
+    case AbortReason::Cancelled:
+        return Error::cancelled();
+    case AbortReason::None:
+        break;
     }
     switch (reply->error()) {
     case QNetworkReply::OperationCanceledError: // transfer timeout fires as a cancel
     case QNetworkReply::TimeoutError:
-        return Error::network(QStringLiteral("timeout"),
-                              QStringLiteral("%1 did not answer within %2 s").arg(where).arg(options.timeoutMs / 1000.0, 0, 'g', 3));
+        return Error::network(QStringLiteral("timeout"), QStringLiteral("%1 did not answer within %2 s")
+                                                             .arg(where)
+                                                             .arg(options.timeoutMs / 1000.0, 0, 'g', 3));
     case QNetworkReply::TooManyRedirectsError:
-        return Error::network(QStringLiteral("redirect_loop"), QStringLiteral("%1 redirects too many times").arg(where));
+        return Error::network(QStringLiteral("redirect_loop"),
+                              QStringLiteral("%1 redirects too many times").arg(where));
     case QNetworkReply::InsecureRedirectError:
         return Error::security(QStringLiteral("insecure_redirect"),
                                QStringLiteral("%1 redirected from HTTPS to HTTP").arg(where));
     case QNetworkReply::ConnectionRefusedError:
-        return Error::network(QStringLiteral("unreachable"), QStringLiteral("%1 refused the connection").arg(where));
+        return Error::network(QStringLiteral("unreachable"),
+                              QStringLiteral("%1 refused the connection").arg(where));
     case QNetworkReply::HostNotFoundError:
         return Error::network(QStringLiteral("unreachable"), QStringLiteral("host %1 not found").arg(where));
     case QNetworkReply::SslHandshakeFailedError:
-        return Error::security(QStringLiteral("tls_failed"), QStringLiteral("TLS handshake with %1 failed").arg(where));
+        return Error::security(QStringLiteral("tls_failed"),
+                               QStringLiteral("TLS handshake with %1 failed").arg(where));
     default:
         return Error::network(QStringLiteral("unreachable"),
                               QStringLiteral("request to %1 failed: %2").arg(where, reply->errorString()));
@@ -133,9 +145,9 @@ QPointer<QNetworkReply> HttpClient::sendHop(QNetworkAccessManager *nam, const Op
     if (request.requireSecure && !isSecureEndpoint(request.url)) {
         const QString host = request.url.host();
         QTimer::singleShot(0, context, [done, host] {
-            done(Error::security(QStringLiteral("insecure_url"),
-                                 QStringLiteral("refusing plain HTTP to %1: HTTPS is required except on loopback")
-                                     .arg(host)));
+            done(Error::security(
+                QStringLiteral("insecure_url"),
+                QStringLiteral("refusing plain HTTP to %1: HTTPS is required except on loopback").arg(host)));
         });
         return {};
     }
@@ -151,9 +163,15 @@ QPointer<QNetworkReply> HttpClient::sendHop(QNetworkAccessManager *nam, const Op
 
     QNetworkReply *reply = nullptr;
     switch (request.method) {
-    case HttpRequest::Method::Get: reply = nam->get(req); break;
-    case HttpRequest::Method::Post: reply = nam->post(req, request.body); break;
-    case HttpRequest::Method::Delete: reply = nam->deleteResource(req); break;
+    case HttpRequest::Method::Get:
+        reply = nam->get(req);
+        break;
+    case HttpRequest::Method::Post:
+        reply = nam->post(req, request.body);
+        break;
+    case HttpRequest::Method::Delete:
+        reply = nam->deleteResource(req);
+        break;
     }
     qCDebug(lcNet) << "request" << redactUrl(request.url);
 
@@ -184,47 +202,48 @@ QPointer<QNetworkReply> HttpClient::sendHop(QNetworkAccessManager *nam, const Op
 
     QObject::connect(reply, &QNetworkReply::finished, context,
                      [nam, options, request, context, done, hopsLeft, reply, reason] {
-        reply->deleteLater();
-        if (reply->property("mcpauth_cancelled").toBool())
-            *reason = AbortReason::Cancelled;
-        const QVariant status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
-        if (*reason != AbortReason::None || !status.isValid()) {
-            done(transportError(reply, *reason, options));
-            return;
-        }
-        HttpResponse response;
-        response.status = status.toInt();
-        response.url = reply->url();
-        const auto raw = reply->rawHeaderPairs();
-        for (const auto &pair : raw)
-            response.headers.emplaceBack(pair.first, pair.second);
-        response.body = reply->readAll();
-        if (response.body.size() > options.maxBodyBytes) {
-            done(transportError(reply, AbortReason::TooLarge, options));
-            return;
-        }
-        qCDebug(lcNet) << "response" << response.status << "from" << redactUrl(response.url);
+                         reply->deleteLater();
+                         if (reply->property("mcpauth_cancelled").toBool())
+                             *reason = AbortReason::Cancelled;
+                         const QVariant status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
+                         if (*reason != AbortReason::None || !status.isValid()) {
+                             done(transportError(reply, *reason, options));
+                             return;
+                         }
+                         HttpResponse response;
+                         response.status = status.toInt();
+                         response.url = reply->url();
+                         const auto raw = reply->rawHeaderPairs();
+                         for (const auto &pair : raw)
+                             response.headers.emplaceBack(pair.first, pair.second);
+                         response.body = reply->readAll();
+                         if (response.body.size() > options.maxBodyBytes) {
+                             done(transportError(reply, AbortReason::TooLarge, options));
+                             return;
+                         }
+                         qCDebug(lcNet) << "response" << response.status << "from" << redactUrl(response.url);
 
-        const bool isRedirect = response.status == 301 || response.status == 302 || response.status == 303
-                                || response.status == 307 || response.status == 308;
-        const QByteArray location = response.header(QByteArrayLiteral("Location"));
-        if (request.followRedirects && request.method == HttpRequest::Method::Get && isRedirect
-            && !location.isEmpty()) {
-            if (hopsLeft <= 0) {
-                done(transportError(reply, AbortReason::RedirectLoop, options));
-                return;
-            }
-            HttpRequest next = request;
-            next.url = response.url.resolved(QUrl::fromEncoded(location));
-            if (request.requireSecure && !isSecureEndpoint(next.url)) {
-                done(transportError(reply, AbortReason::InsecureRedirect, options));
-                return;
-            }
-            sendHop(nam, options, next, context, done, hopsLeft - 1);
-            return;
-        }
-        done(std::move(response));
-    });
+                         const bool isRedirect = response.status == 301 || response.status == 302 ||
+                                                 response.status == 303 || response.status == 307 ||
+                                                 response.status == 308;
+                         const QByteArray location = response.header(QByteArrayLiteral("Location"));
+                         if (request.followRedirects && request.method == HttpRequest::Method::Get &&
+                             isRedirect && !location.isEmpty()) {
+                             if (hopsLeft <= 0) {
+                                 done(transportError(reply, AbortReason::RedirectLoop, options));
+                                 return;
+                             }
+                             HttpRequest next = request;
+                             next.url = response.url.resolved(QUrl::fromEncoded(location));
+                             if (request.requireSecure && !isSecureEndpoint(next.url)) {
+                                 done(transportError(reply, AbortReason::InsecureRedirect, options));
+                                 return;
+                             }
+                             sendHop(nam, options, next, context, done, hopsLeft - 1);
+                             return;
+                         }
+                         done(std::move(response));
+                     });
     return reply;
 }
 

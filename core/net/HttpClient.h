@@ -23,7 +23,7 @@ struct HttpRequest
     QList<QPair<QByteArray, QByteArray>> headers; ///< extra request headers
     QByteArray body;                              ///< for POST
     bool followRedirects = true;                  ///< same-or-safer hops only, each checked by requireSecure
-    bool requireSecure = true;                    ///< refuse http:// to non-loopback hosts (initial URL and hops)
+    bool requireSecure = true; ///< refuse http:// to non-loopback hosts (initial URL and hops)
 
     static HttpRequest get(const QUrl &url);
     /// application/x-www-form-urlencoded POST (token, revocation endpoints). Never follows redirects.

@@ -19,10 +19,11 @@ struct ClientRegistration
     Source source = Source::Dynamic;
     QString issuer;
     QString clientId;
-    QString clientSecret;            ///< secret: keychain only
+    QString clientSecret;             ///< secret: keychain only
     qint64 clientSecretExpiresAt = 0; ///< 0 = never
     AuthMethod authMethod = AuthMethod::None;
-    QString redirectUri; ///< the loopback redirect registered with the server (http://127.0.0.1:PORT/callback)
+    QString
+        redirectUri; ///< the loopback redirect registered with the server (http://127.0.0.1:PORT/callback)
     qint64 registeredAt = 0;
 
     bool isValid() const { return !issuer.isEmpty() && !clientId.isEmpty(); }

@@ -26,7 +26,8 @@ public:
     ~SecretStore() override = default;
 
     virtual void read(const QString &key, QObject *context, ReadCallback done) = 0;
-    virtual void write(const QString &key, const QByteArray &secret, QObject *context, StatusCallback done) = 0;
+    virtual void write(const QString &key, const QByteArray &secret, QObject *context,
+                       StatusCallback done) = 0;
     /// Removing an entry that does not exist succeeds.
     virtual void remove(const QString &key, QObject *context, StatusCallback done) = 0;
     /// Human-readable backend name for `agent/status` ("Secret Service", "memory (not persisted)").

@@ -32,7 +32,8 @@ struct TokenSet
     /// expires_in may be a number or a numeric string; it is clamped to [0, 10 years].
     /// Errors: invalid_json, invalid_token_response (no access_token), unsupported_token_type
     /// (token_type missing or not Bearer, compared case-insensitively).
-    static Result<TokenSet> fromTokenResponse(const QByteArray &body, qint64 now, const QString &requestedScope,
+    static Result<TokenSet> fromTokenResponse(const QByteArray &body, qint64 now,
+                                              const QString &requestedScope,
                                               const TokenSet *previous = nullptr);
 
     Json toSecretJson() const;

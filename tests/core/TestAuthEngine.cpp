@@ -60,7 +60,8 @@ class TestAuthEngine : public QObject
         Fixture() { QVERIFY2(server.listen(), "listen"); }
         void startEngine()
         {
-            engine = std::make_unique<AuthEngine>(http, clock, store, stateFile, browser, AuthEngine::Options{});
+            engine =
+                std::make_unique<AuthEngine>(http, clock, store, stateFile, browser, AuthEngine::Options{});
             bool started = false;
             engine->start(engine.get(), [&](Status st) { started = st.ok(); });
             QTRY_VERIFY(started);
@@ -68,14 +69,16 @@ class TestAuthEngine : public QObject
         Result<TokenSet> login()
         {
             std::optional<Result<TokenSet>> out;
-            engine->login(server.mcpUrl(), QString(), engine.get(), [&](Result<TokenSet> r) { out.emplace(r); });
+            engine->login(server.mcpUrl(), QString(), engine.get(),
+                          [&](Result<TokenSet> r) { out.emplace(r); });
             (void)QTest::qWaitFor([&] { return out.has_value(); }, 10000);
             return out ? *out : Result<TokenSet>(Error::internal(QStringLiteral("login: no answer")));
         }
         Result<TokenSet> token(qint64 minValid = 60)
         {
             std::optional<Result<TokenSet>> out;
-            engine->token(server.mcpUrl(), QString(), minValid, engine.get(), [&](Result<TokenSet> r) { out.emplace(r); });
+            engine->token(server.mcpUrl(), QString(), minValid, engine.get(),
+                          [&](Result<TokenSet> r) { out.emplace(r); });
             (void)QTest::qWaitFor([&] { return out.has_value(); }, 10000);
             return out ? *out : Result<TokenSet>(Error::internal(QStringLiteral("token: no answer")));
         }
@@ -97,11 +100,17 @@ private Q_SLOTS:
         QCOMPARE(f.server.codeGrants, 1);
         // RFC 8707: resource in the authorization request and the token request, identical.
         const QString resource = f.server.mcpUrl().toString();
-        QCOMPARE(f.server.authorizeRequests.last().queryItemValue(QStringLiteral("resource"), QUrl::FullyDecoded), resource);
-        QCOMPARE(f.server.tokenRequests.last().queryItemValue(QStringLiteral("resource"), QUrl::FullyDecoded), resource);
+        QCOMPARE(
+            f.server.authorizeRequests.last().queryItemValue(QStringLiteral("resource"), QUrl::FullyDecoded),
+            resource);
+        QCOMPARE(f.server.tokenRequests.last().queryItemValue(QStringLiteral("resource"), QUrl::FullyDecoded),
+                 resource);
         // offline_access is offered, so it is asked for, with prompt=consent.
-        QVERIFY(f.server.authorizeRequests.last().queryItemValue(QStringLiteral("scope")).contains(QStringLiteral("offline_access")));
-        QCOMPARE(f.server.authorizeRequests.last().queryItemValue(QStringLiteral("prompt")), QStringLiteral("consent"));
+        QVERIFY(f.server.authorizeRequests.last()
+                    .queryItemValue(QStringLiteral("scope"))
+                    .contains(QStringLiteral("offline_access")));
+        QCOMPARE(f.server.authorizeRequests.last().queryItemValue(QStringLiteral("prompt")),
+                 QStringLiteral("consent"));
 
         const Result<TokenSet> t = f.token();
         QVERIFY(t.ok());
@@ -118,7 +127,8 @@ private Q_SLOTS:
         f.clock.advance(3600); // expired
         QList<Result<TokenSet>> results;
         for (int i = 0; i < 30; ++i)
-            f.engine->token(f.server.mcpUrl(), QString(), 60, f.engine.get(), [&](Result<TokenSet> r) { results << r; });
+            f.engine->token(f.server.mcpUrl(), QString(), 60, f.engine.get(),
+                            [&](Result<TokenSet> r) { results << r; });
         QTRY_COMPARE(results.size(), 30);
         QCOMPARE(f.server.refreshGrants, 1);
         for (const auto &r : results) {
@@ -236,7 +246,8 @@ private Q_SLOTS:
         f.startEngine();
         QList<Result<TokenSet>> results;
         for (int i = 0; i < 5; ++i)
-            f.engine->login(f.server.mcpUrl(), QString(), f.engine.get(), [&](Result<TokenSet> r) { results << r; });
+            f.engine->login(f.server.mcpUrl(), QString(), f.engine.get(),
+                            [&](Result<TokenSet> r) { results << r; });
         QTRY_COMPARE(results.size(), 5);
         QCOMPARE(f.browser.launches, 1);
         QCOMPARE(f.server.authorizations, 1);

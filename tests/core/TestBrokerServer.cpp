@@ -35,10 +35,10 @@ public:
         info.processChain = {QStringLiteral("/usr/bin/mcp-auth"), QStringLiteral("/usr/bin/code")};
         return info;
     }
-    qint64 currentUid() const override { return 1000; }
+    qint64 currentUid() const override { return qint64(::geteuid()); }
 
     bool known = true;
-    qint64 peerUid = 1000;
+    qint64 peerUid = qint64(::geteuid());
     mutable int calls = 0;
 };
 
@@ -141,9 +141,11 @@ private Q_SLOTS:
     {
         QTest::addColumn<bool>("known");
         QTest::addColumn<qint64>("uid");
-        QTest::newRow("other uid") << true << qint64(1001);
-        QTest::newRow("root is another user too") << true << qint64(0);
-        QTest::newRow("credentials unavailable") << false << qint64(1000);
+        const qint64 me = qint64(::geteuid());
+        QTest::newRow("other uid") << true << me + 1;
+        QTest::newRow("root (or nobody) is another user too")
+            << true << (me == 0 ? qint64(65534) : qint64(0));
+        QTest::newRow("credentials unavailable") << false << me;
     }
     void refusesOtherUser()
     {

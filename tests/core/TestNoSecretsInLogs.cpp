@@ -47,19 +47,34 @@ private Q_SLOTS:
         QTRY_VERIFY(started);
 
         int answers = 0;
-        engine.login(server.mcpUrl(), QString(), &engine, [&](Result<TokenSet> r) { QVERIFY(r.ok()); ++answers; });
+        engine.login(server.mcpUrl(), QString(), &engine, [&](Result<TokenSet> r) {
+            QVERIFY(r.ok());
+            ++answers;
+        });
         QTRY_COMPARE(answers, 1);
         clock.advance(7200);
-        engine.token(server.mcpUrl(), QString(), 60, &engine, [&](Result<TokenSet> r) { QVERIFY(r.ok()); ++answers; });
+        engine.token(server.mcpUrl(), QString(), 60, &engine, [&](Result<TokenSet> r) {
+            QVERIFY(r.ok());
+            ++answers;
+        });
         QTRY_COMPARE(answers, 2);
         clock.advance(7200);
         server.tokenFailure = FakeAuthServer::TokenFailure::InvalidGrant;
-        engine.token(server.mcpUrl(), QString(), 60, &engine, [&](Result<TokenSet> r) { QVERIFY(!r.ok()); ++answers; });
+        engine.token(server.mcpUrl(), QString(), 60, &engine, [&](Result<TokenSet> r) {
+            QVERIFY(!r.ok());
+            ++answers;
+        });
         QTRY_COMPARE(answers, 3);
         server.tokenFailure = FakeAuthServer::TokenFailure::None;
-        engine.login(server.mcpUrl(), QString(), &engine, [&](Result<TokenSet> r) { QVERIFY(r.ok()); ++answers; });
+        engine.login(server.mcpUrl(), QString(), &engine, [&](Result<TokenSet> r) {
+            QVERIFY(r.ok());
+            ++answers;
+        });
         QTRY_COMPARE(answers, 4);
-        engine.logout(server.mcpUrl(), &engine, [&](Result<bool> r) { QVERIFY(r.ok()); ++answers; });
+        engine.logout(server.mcpUrl(), &engine, [&](Result<bool> r) {
+            QVERIFY(r.ok());
+            ++answers;
+        });
         QTRY_COMPARE(answers, 5);
 
         qInstallMessageHandler(previous);
@@ -70,7 +85,8 @@ private Q_SLOTS:
         QVERIFY(secrets.size() >= 8);
         for (const QString &line : std::as_const(g_log))
             for (const QString &secret : secrets)
-                QVERIFY2(!line.contains(secret), qPrintable(QStringLiteral("secret in log line: ") + line.left(80)));
+                QVERIFY2(!line.contains(secret),
+                         qPrintable(QStringLiteral("secret in log line: ") + line.left(80)));
         // PKCE verifiers never leave the process except to the token endpoint: check those too.
         for (const QUrlQuery &q : std::as_const(server.tokenRequests)) {
             const QString verifier = q.queryItemValue(QStringLiteral("code_verifier"));

@@ -70,14 +70,14 @@ private Q_SLOTS:
     {
         QTemporaryDir tmp;
         const QString dir = tmp.filePath(QStringLiteral("x/mcp-auth-agent"));
-        QVERIFY(SocketPath::prepareDirectory(dir + QStringLiteral("/agent.sock")).ok());
+        QVERIFY(SocketPath::prepareDirectory(dir + QStringLiteral("/agent.sock"), ::geteuid()).ok());
         QFileInfo info(dir);
         QVERIFY(info.isDir());
         QCOMPARE(info.permissions() & kGroupOther, QFile::Permissions());
         QCOMPARE(info.permissions() & kOwnerDir, kOwnerDir);
         QCOMPARE(info.ownerId(), uint(::geteuid()));
         // Idempotent: a second agent start accepts the directory it made.
-        QVERIFY(SocketPath::prepareDirectory(dir + QStringLiteral("/agent.sock")).ok());
+        QVERIFY(SocketPath::prepareDirectory(dir + QStringLiteral("/agent.sock"), ::geteuid()).ok());
     }
 
     void refusesWideDirectory_data()
@@ -95,7 +95,7 @@ private Q_SLOTS:
         const QString dir = tmp.filePath(QStringLiteral("sock"));
         QVERIFY(QDir().mkdir(dir));
         QVERIFY(QFile::setPermissions(dir, kOwnerDir | QFile::Permissions(extra)));
-        const auto r = SocketPath::prepareDirectory(dir + QStringLiteral("/agent.sock"));
+        const auto r = SocketPath::prepareDirectory(dir + QStringLiteral("/agent.sock"), ::geteuid());
         QVERIFY(!r.ok());
         QCOMPARE(r.error().category, Error::Category::Security);
         QCOMPARE(r.error().code, QStringLiteral("socket_dir_unsafe"));
@@ -111,7 +111,7 @@ private Q_SLOTS:
         const QString link = tmp.filePath(QStringLiteral("link"));
         QVERIFY(QDir().mkdir(real, kOwnerDir));
         QVERIFY(QFile::link(real, link));
-        const auto r = SocketPath::prepareDirectory(link + QStringLiteral("/agent.sock"));
+        const auto r = SocketPath::prepareDirectory(link + QStringLiteral("/agent.sock"), ::geteuid());
         QVERIFY(!r.ok());
         QCOMPARE(r.error().category, Error::Category::Security);
     }
@@ -120,7 +120,7 @@ private Q_SLOTS:
     {
         // /tmp exists, is owned by root and is world-writable: refused on both counts for a normal
         // user, and still refused (mode 1777) for root.
-        const auto r = SocketPath::prepareDirectory(QStringLiteral("/tmp/agent.sock"));
+        const auto r = SocketPath::prepareDirectory(QStringLiteral("/tmp/agent.sock"), ::geteuid());
         QVERIFY(!r.ok());
         QCOMPARE(r.error().category, Error::Category::Security);
     }
@@ -132,7 +132,7 @@ private Q_SLOTS:
         QFile f(file);
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.close();
-        QVERIFY(!SocketPath::prepareDirectory(file + QStringLiteral("/agent.sock")).ok());
+        QVERIFY(!SocketPath::prepareDirectory(file + QStringLiteral("/agent.sock"), ::geteuid()).ok());
     }
 };
 

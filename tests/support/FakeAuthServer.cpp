@@ -25,14 +25,15 @@ FakeAuthServer::FakeAuthServer(QObject *parent) : QObject(parent)
         const QByteArray auth = r.header("Authorization");
         if (auth.startsWith("Bearer ") && m_accessTokens.contains(QString::fromLatin1(auth.mid(7))))
             return TestResponse::json(R"({"jsonrpc":"2.0","id":1,"result":{}})");
-        const QByteArray challenge = "Bearer resource_metadata=\"" + issuer().toLatin1()
-                                     + "/.well-known/oauth-protected-resource/mcp\", scope=\"mcp:tools\"";
+        const QByteArray challenge = "Bearer resource_metadata=\"" + issuer().toLatin1() +
+                                     "/.well-known/oauth-protected-resource/mcp\", scope=\"mcp:tools\"";
         return TestResponse::text("unauthorized", 401).withHeader("WWW-Authenticate", challenge);
     });
     m_http.route(QStringLiteral("/.well-known/oauth-protected-resource/mcp"), [this](const TestRequest &) {
-        return TestResponse::json(toJson({{QStringLiteral("resource"), mcpUrl().toString()},
-                                          {QStringLiteral("authorization_servers"), QJsonArray{issuer()}},
-                                          {QStringLiteral("scopes_supported"), QJsonArray{QStringLiteral("mcp:tools")}}}));
+        return TestResponse::json(
+            toJson({{QStringLiteral("resource"), mcpUrl().toString()},
+                    {QStringLiteral("authorization_servers"), QJsonArray{issuer()}},
+                    {QStringLiteral("scopes_supported"), QJsonArray{QStringLiteral("mcp:tools")}}}));
     });
     m_http.route(QStringLiteral("/.well-known/oauth-authorization-server"), [this](const TestRequest &) {
         const QString b = issuer();
@@ -44,9 +45,11 @@ FakeAuthServer::FakeAuthServer(QObject *parent) : QObject(parent)
             {QStringLiteral("revocation_endpoint"), QString(b + QStringLiteral("/revoke"))},
             {QStringLiteral("response_types_supported"), QJsonArray{QStringLiteral("code")}},
             {QStringLiteral("code_challenge_methods_supported"), QJsonArray{QStringLiteral("S256")}},
-            {QStringLiteral("scopes_supported"), QJsonArray{QStringLiteral("mcp:tools"), QStringLiteral("offline_access")}},
+            {QStringLiteral("scopes_supported"),
+             QJsonArray{QStringLiteral("mcp:tools"), QStringLiteral("offline_access")}},
             {QStringLiteral("token_endpoint_auth_methods_supported"),
-             QJsonArray{QStringLiteral("none"), QStringLiteral("client_secret_basic"), QStringLiteral("client_secret_post")}},
+             QJsonArray{QStringLiteral("none"), QStringLiteral("client_secret_basic"),
+                        QStringLiteral("client_secret_post")}},
             {QStringLiteral("authorization_response_iss_parameter_supported"), sendIss},
         }));
     });
@@ -84,7 +87,9 @@ TestResponse FakeAuthServer::authorize(const TestRequest &r)
 {
     ++authorizations;
     authorizeRequests << r.query;
-    const auto q = [&](const char *k) { return r.query.queryItemValue(QLatin1String(k), QUrl::FullyDecoded); };
+    const auto q = [&](const char *k) {
+        return r.query.queryItemValue(QLatin1String(k), QUrl::FullyDecoded);
+    };
     if (!m_clients.contains(q("client_id")) || q("code_challenge_method") != QLatin1String("S256"))
         return TestResponse::text("bad authorization request", 400);
     const QString code = QStringLiteral("code-%1-Xy").arg(++m_counter);
@@ -131,10 +136,14 @@ TestResponse FakeAuthServer::token(const TestRequest &r)
         resp.behaviour = TestResponse::Behaviour::CloseImmediately;
         return resp;
     }
-    case TokenFailure::ServerError: return TestResponse::text("oops", 500);
-    case TokenFailure::InvalidGrant: return oauthError("invalid_grant");
-    case TokenFailure::InvalidClient: return oauthError("invalid_client", 401);
-    case TokenFailure::None: break;
+    case TokenFailure::ServerError:
+        return TestResponse::text("oops", 500);
+    case TokenFailure::InvalidGrant:
+        return oauthError("invalid_grant");
+    case TokenFailure::InvalidClient:
+        return oauthError("invalid_client", 401);
+    case TokenFailure::None:
+        break;
     }
     // Client authentication: basic header or client_id in the body.
     QString clientId = f("client_id");
@@ -150,8 +159,8 @@ TestResponse FakeAuthServer::token(const TestRequest &r)
 
     if (f("grant_type") == QLatin1String("authorization_code")) {
         const Code c = m_codes.take(f("code"));
-        if (c.clientId != clientId || c.redirectUri != f("redirect_uri") || c.resource != f("resource")
-            || Pkce::challengeFor(f("code_verifier")) != c.challenge)
+        if (c.clientId != clientId || c.redirectUri != f("redirect_uri") || c.resource != f("resource") ||
+            Pkce::challengeFor(f("code_verifier")) != c.challenge)
             return oauthError("invalid_grant");
         ++codeGrants;
         return issueTokens(clientId, c.scope);
