@@ -111,7 +111,7 @@ void AgentClient::attempt(const QString &agentProgram, qint64 deadline, bool sta
                                            QStringLiteral("could not start %1").arg(agentProgram)));
                         return;
                     }
-                    qCInfo(lcBroker) << "started agent" << pid;
+                    qCDebug(lcBroker) << "started agent" << pid;
                     nowStarted = true;
                 }
                 if (QDateTime::currentMSecsSinceEpoch() >= deadline) {

@@ -2,6 +2,7 @@
 # Runs the e2e tests inside a private D-Bus session with a throwaway, unlocked gnome-keyring.
 #
 #   tests/e2e/run-e2e.sh [BUILD_DIR]        (or MCP_AUTH_BUILD_DIR=BUILD_DIR)
+#   tests/e2e/run-e2e.sh BUILD_DIR CMD...   runs CMD (e.g. a benchmark) in the same environment
 #
 # Needs: tests/node_modules (tests/e2e/setup.sh), dbus-run-session, gnome-keyring-daemon, gdbus, node ≥ 20.
 set -euo pipefail
@@ -9,6 +10,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tests=$(dirname "$here")
 build=${1:-${MCP_AUTH_BUILD_DIR:-}}
+shift || true
 if [[ -z "$build" ]]; then
     echo "run-e2e.sh: give the build directory as argument or MCP_AUTH_BUILD_DIR" >&2
     exit 2
@@ -26,7 +28,7 @@ done
 
 if [[ -z "${MCP_AUTH_E2E_IN_SESSION:-}" ]]; then
     export MCP_AUTH_E2E_IN_SESSION=1
-    exec dbus-run-session -- bash "${BASH_SOURCE[0]}" "$MCP_AUTH_BUILD_DIR"
+    exec dbus-run-session -- bash "${BASH_SOURCE[0]}" "$MCP_AUTH_BUILD_DIR" "$@"
 fi
 
 # Inside the private session bus: a keyring in a throwaway HOME, so no real keyring is touched.
@@ -67,4 +69,8 @@ if ! gdbus call --session --dest org.freedesktop.secrets --object-path /org/free
 fi
 
 cd "$tests"
+if (( $# )); then
+    "$@"
+    exit
+fi
 node --test --test-concurrency=1 --test-reporter=spec e2e/*.test.mjs

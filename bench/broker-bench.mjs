@@ -1,0 +1,116 @@
+// Broker benchmark: latency and throughput of token/get over the agent's socket, cost of one
+// `mcp-auth token` process, a refresh storm, and the agent's memory. Real agent, real oidc-provider,
+// real Secret Service (run through bench/run.sh). Prints a table; asserts nothing (not a test).
+import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as h from '../tests/e2e/lib/harness.mjs';
+
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const CALLS = Number(process.env.BENCH_CALLS ?? 500);
+const CLI_RUNS = Number(process.env.BENCH_CLI_RUNS ?? 50);
+const STORM = Number(process.env.BENCH_STORM ?? 200);
+
+const pct = (xs, p) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const ms = x => `${x.toFixed(2)} ms`;
+
+/** One persistent connection issuing `n` sequential token/get calls; returns latencies (ms). */
+function client(socket, resource, n) {
+    return new Promise((resolve, reject) => {
+        const c = net.createConnection(socket);
+        const lat = [];
+        let buf = '';
+        let started = 0;
+        const send = () => {
+            started = performance.now();
+            c.write(`${JSON.stringify({ jsonrpc: '2.0', id: lat.length + 1, method: 'token/get', params: { resource, minValidSeconds: 5 } })}\n`);
+        };
+        c.on('connect', send);
+        c.on('data', d => {
+            buf += d;
+            let nl;
+            while ((nl = buf.indexOf('\n')) >= 0) {
+                const msg = JSON.parse(buf.slice(0, nl));
+                buf = buf.slice(nl + 1);
+                if (msg.error) return reject(new Error(msg.error.message));
+                lat.push(performance.now() - started);
+                if (lat.length === n) { c.end(); return resolve(lat); }
+                send();
+            }
+        });
+        c.on('error', reject);
+    });
+}
+
+function procStatus(pid) {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = key => Number(s.match(new RegExp(`^${key}:\\s+(\\d+)`, 'm'))?.[1] ?? 0);
+    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+async function main() {
+    const { cli } = h.binaries();
+    const as = await h.startAuthServer({ atTtl: 3600 });
+    const mcp = await h.startMcpServer(as.issuer);
+    const sandbox = h.makeSandbox('bench');
+    const rows = [];
+    try {
+        const login = await h.runCli(sandbox, ['login', mcp.url]);
+        if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
+        const [agentPid] = h.agentPids(sandbox);
+        const idle = procStatus(agentPid);
+
+        // 1. token/get over persistent connections.
+        const t0 = performance.now();
+        const all = (await Promise.all(Array.from({ length: CONNECTIONS }, () => client(sandbox.socket, mcp.url, CALLS)))).flat();
+        const secs = (performance.now() - t0) / 1000;
+        rows.push([`token/get, ${CONNECTIONS} connections × ${CALLS} calls`, `p50 ${ms(pct(all, 50))}, p99 ${ms(pct(all, 99))}, ${Math.round(all.length / secs)} calls/s`]);
+
+        // 2. One `mcp-auth token` process per call (what a script or a host's helper pays).
+        const cliLat = [];
+        for (let i = 0; i < CLI_RUNS; i++) {
+            const s = performance.now();
+            const r = await h.runCli(sandbox, ['token', mcp.url]);
+            if (r.code !== 0) throw new Error('mcp-auth token failed');
+            cliLat.push(performance.now() - s);
+        }
+        rows.push([`mcp-auth token (new process each), ${CLI_RUNS} runs`, `p50 ${ms(pct(cliLat, 50))}, p99 ${ms(pct(cliLat, 99))}`]);
+        const timeOut = execFileSync('/usr/bin/time', ['-f', '%M', cli, 'token', mcp.url], { env: sandbox.env, stdio: ['ignore', 'ignore', 'pipe'] });
+        rows.push(['mcp-auth token peak RSS', `${(Number(String(timeOut).trim().split('\n').pop()) / 1024).toFixed(1)} MiB`]);
+
+        const loaded = procStatus(agentPid);
+        rows.push(['agent RSS idle after sign-in / after load (peak)', `${idle.rss.toFixed(1)} / ${loaded.rss.toFixed(1)} MiB (${loaded.hwm.toFixed(1)} MiB)`]);
+    } finally {
+        await h.stopAgent(sandbox);
+        sandbox.remove();
+    }
+
+    // 3. Refresh storm: STORM callers ask at once right after expiry; one refresh must serve them.
+    const as2 = await h.startAuthServer({ atTtl: 4 });
+    const mcp2 = await h.startMcpServer(as2.issuer);
+    const sb2 = h.makeSandbox('bench-storm');
+    try {
+        const login = await h.runCli(sb2, ['login', mcp2.url]);
+        if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
+        await h.sleep(5000);
+        const before = (await as2.stats()).refreshGrants;
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: STORM }, () => client(sb2.socket, mcp2.url, 1)));
+        const took = performance.now() - t0;
+        const grants = (await as2.stats()).refreshGrants - before;
+        rows.push([`refresh storm: ${STORM} concurrent token/get after expiry`, `all answered in ${ms(took)}, ${grants} refresh grant(s) at the server`]);
+    } finally {
+        await h.stopAgent(sb2);
+        sb2.remove();
+        await h.stopAll();
+    }
+
+    const w = Math.max(...rows.map(r => r[0].length));
+    console.log(`\nMCP Auth Agent broker benchmark (${new Date().toISOString()}, ${process.arch}, node ${process.version})`);
+    for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
+}
+
+main().catch(e => { console.error(e); process.exitCode = 1; });
