@@ -116,7 +116,9 @@ export async function stopAll() {
 // Servers
 
 async function getJson(url) {
-    const res = await fetch(url, { signal: AbortSignal.timeout(10000) });
+    // Connection: close — a kept-alive socket that the server times out while a long test step
+    // runs would otherwise fail the next fetch with "other side closed".
+    const res = await fetch(url, { signal: AbortSignal.timeout(10000), headers: { Connection: 'close' } });
     if (!res.ok) throw new Error(`GET ${url} -> ${res.status}`);
     return res.json();
 }
@@ -138,7 +140,7 @@ export async function startMcpServer(issuer) {
     const base = new URL(mcp.url).origin;
     mcp.check = async token => {
         const res = await fetch(`${base}/__test/check`, {
-            headers: { Authorization: `Bearer ${token}` },
+            headers: { Authorization: `Bearer ${token}`, Connection: 'close' },
             signal: AbortSignal.timeout(10000)
         });
         return { status: res.status, body: await res.json() };
