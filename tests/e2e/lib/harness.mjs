@@ -116,7 +116,16 @@ export async function stopAll() {
 // Servers
 
 async function getJson(url) {
-    const res = await fetch(url, { signal: AbortSignal.timeout(10000) });
+    let res;
+    try {
+        res = await fetch(url, { signal: AbortSignal.timeout(10000) });
+    } catch (e) {
+        // A kept-alive socket the server closed while this process was busy (the synchronous secret
+        // scan can block the event loop past node's 5 s keep-alive): "other side closed". These are
+        // idempotent test-only GETs, so one retry on a fresh connection is safe.
+        if (e?.name === 'TimeoutError' || e?.name === 'AbortError') throw e;
+        res = await fetch(url, { signal: AbortSignal.timeout(10000) });
+    }
     if (!res.ok) throw new Error(`GET ${url} -> ${res.status}`);
     return res.json();
 }
