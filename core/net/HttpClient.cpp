@@ -71,6 +71,9 @@ HttpClient::HttpClient(QNetworkAccessManager *nam, Options options)
 
 namespace {
 
+// How much of a body Qt may read ahead of us (see setReadBufferSize in sendHop).
+constexpr qint64 kReadChunkBytes = 64 * 1024;
+
 // Why a reply ended without a usable response; set before abort() so finished() can tell.
 enum class AbortReason { None, TooLarge, Deadline, InsecureRedirect, RedirectLoop, Cancelled };
 
@@ -173,6 +176,13 @@ QPointer<QNetworkReply> HttpClient::sendHop(QNetworkAccessManager *nam, const Op
         reply = nam->deleteResource(req);
         break;
     }
+    // Back-pressure for the size cap. Without a read buffer limit Qt's HTTP thread reads a streamed
+    // body (no Content-Length) as fast as the server sends it, and downloadProgress (throttled to one
+    // per 100 ms) reports it late: the hostile e2e test found the agent holding a whole 10 MB body,
+    // and hundreds of MB when given them, before the abort. With a small read buffer that readyRead
+    // drains into `body`, Qt reads only as fast as this thread counts. (Qt's own limit is not byte
+    // exact, so it is not the cap itself: the count below is.)
+    reply->setReadBufferSize(kReadChunkBytes);
     qCDebug(lcNet) << "request" << redactUrl(request.url);
 
     auto reason = std::make_shared<AbortReason>(AbortReason::None);
@@ -197,11 +207,16 @@ QPointer<QNetworkReply> HttpClient::sendHop(QNetworkAccessManager *nam, const Op
         if (length.isValid())
             checkSize(length.toLongLong());
     });
-    QObject::connect(reply, &QNetworkReply::downloadProgress, reply,
-                     [checkSize](qint64 received, qint64) { checkSize(received); });
+    auto body = std::make_shared<QByteArray>();
+    QObject::connect(reply, &QNetworkReply::readyRead, reply, [reply, reason, body, checkSize] {
+        if (*reason != AbortReason::None)
+            return;
+        body->append(reply->readAll());
+        checkSize(body->size());
+    });
 
     QObject::connect(reply, &QNetworkReply::finished, context,
-                     [nam, options, request, context, done, hopsLeft, reply, reason] {
+                     [nam, options, request, context, done, hopsLeft, reply, reason, body] {
                          reply->deleteLater();
                          if (reply->property("mcpauth_cancelled").toBool())
                              *reason = AbortReason::Cancelled;
@@ -216,7 +231,8 @@ QPointer<QNetworkReply> HttpClient::sendHop(QNetworkAccessManager *nam, const Op
                          const auto raw = reply->rawHeaderPairs();
                          for (const auto &pair : raw)
                              response.headers.emplaceBack(pair.first, pair.second);
-                         response.body = reply->readAll();
+                         body->append(reply->readAll());
+                         response.body = std::move(*body);
                          if (response.body.size() > options.maxBodyBytes) {
                              done(transportError(reply, AbortReason::TooLarge, options));
                              return;
