@@ -32,11 +32,13 @@ describe('sign-in against oidc-provider and an MCP SDK server', { timeout: 24000
     const seenTokens = [];
     let token; // the latest access token seen
     let signedIn = false;
+    let suiteStart = 0; // files written before this cannot hold this run's tokens
 
     const need = () => assert.ok(signedIn, 'depends on the login step, which failed');
 
     before(async () => {
         h.binaries();
+        suiteStart = Date.now() - 2000;
         sandbox = h.makeSandbox('e2e');
         as = await h.startAuthServer({ atTtl: AT_TTL });
         mcp = await h.startMcpServer(as.issuer);
@@ -152,7 +154,7 @@ describe('sign-in against oidc-provider and an MCP SDK server', { timeout: 24000
         const agentLog = path.join(path.dirname(sandbox.socket), 'agent.log');
         assert.ok(existsSync(agentLog) && statSync(agentLog).size > 1000, 'the agent wrote a debug log');
         assert.ok(/mcpauth\.tokens/.test(readFileSync(agentLog, 'utf8')), 'the agent log has token-handling lines');
-        const hits = h.scanForSecrets([sandbox.root, os.tmpdir()], { needles: seenTokens, hashes });
+        const hits = h.scanForSecrets([sandbox.root, os.tmpdir()], { needles: seenTokens, hashes, modifiedSince: suiteStart });
         assert.deepEqual(hits, [], 'files holding an access or refresh token');
         assert.ok(h.keychainItemCount() >= 1, 'the Secret Service holds at least one item');
     });

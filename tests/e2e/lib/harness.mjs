@@ -361,7 +361,12 @@ const sha256 = v => createHash('sha256').update(v).digest('hex');
  * sha256 is in `hashes` (candidates: runs of base64url/JWT characters). Returns the offending paths
  * (never the contents). Unreadable files, sockets and files over 8 MB are skipped.
  */
-export function scanForSecrets(roots, { needles = [], hashes = new Set(), skip = [] } = {}) {
+/**
+ * Files under `roots` that hold one of `needles` or a token whose SHA-256 is in `hashes`.
+ * `modifiedSince` (ms epoch) skips files last written before then: whatever the processes under test
+ * wrote during the run is newer, and a busy shared /tmp would otherwise make the scan slow.
+ */
+export function scanForSecrets(roots, { needles = [], hashes = new Set(), skip = [], modifiedSince = 0 } = {}) {
     const hits = [];
     const seen = new Set();
     const candidate = /[A-Za-z0-9_\-.]{20,}/g;
@@ -377,7 +382,7 @@ export function scanForSecrets(roots, { needles = [], hashes = new Set(), skip =
             } else if (e.isFile()) {
                 let st;
                 try { st = lstatSync(p); } catch { continue; }
-                if (st.size > 8 * 1024 * 1024 || seen.has(`${st.dev}:${st.ino}`)) continue;
+                if (st.size > 8 * 1024 * 1024 || st.mtimeMs < modifiedSince || seen.has(`${st.dev}:${st.ino}`)) continue;
                 seen.add(`${st.dev}:${st.ino}`);
                 let data;
                 try { data = readFileSync(p, 'latin1'); } catch { continue; }
