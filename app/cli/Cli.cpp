@@ -262,6 +262,9 @@ void Cli::cmdStatus()
                         line += QStringLiteral(", scope: ") + jsonString(s, "scope");
                     if (!jsonString(s, "issuer").isEmpty())
                         line += QStringLiteral(", issuer: ") + jsonString(s, "issuer");
+                    if (!jsonString(s, "lastError").isEmpty())
+                        line +=
+                            QStringLiteral(" (last error: ") + jsonString(s, "lastError") + QLatin1Char(')');
                     out(line);
                 }
                 finish(Ok);

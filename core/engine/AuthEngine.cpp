@@ -468,8 +468,8 @@ QList<ServerStatus> AuthEngine::servers() const
     QList<ServerStatus> out;
     const qint64 now = m_clock.now();
     for (const ServerSession *s : m_sessions) {
-        if (s->issuer.isEmpty() && s->activity == ServerSession::Activity::Idle)
-            continue; // asked about once, never signed in
+        if (s->issuer.isEmpty() && s->activity == ServerSession::Activity::Idle && s->lastError.isEmpty())
+            continue; // asked about once, never signed in, nothing to report
         ServerStatus st;
         st.resource = s->resourceString();
         st.issuer = s->issuer;

@@ -215,9 +215,11 @@ QPointer<QNetworkReply> HttpClient::sendHop(QNetworkAccessManager *nam, const Op
         checkSize(body->size());
     });
 
+    // The reply is freed when it finishes even if `context` is gone by then (its lambda below is
+    // then disconnected and never runs).
+    QObject::connect(reply, &QNetworkReply::finished, reply, &QObject::deleteLater);
     QObject::connect(reply, &QNetworkReply::finished, context,
                      [nam, options, request, context, done, hopsLeft, reply, reason, body] {
-                         reply->deleteLater();
                          if (reply->property("mcpauth_cancelled").toBool())
                              *reason = AbortReason::Cancelled;
                          const QVariant status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
