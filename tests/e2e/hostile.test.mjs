@@ -145,10 +145,10 @@ describe('hostile or broken servers end in a clear error within a bounded time; 
 
         const status = await assertAgentStillServing(name);
         const entry = status.servers.find(s => s.resource === url || s.resource === `${url}/`);
-        if (entry) {
-            assert.notEqual(entry.state, 'signed_in', `${name}: not listed as signed in`);
-            if (entry.lastError !== undefined) assertClearMessage(String(entry.lastError), `${name} lastError`);
-        }
+        assert.ok(entry, `${name}: mcp-auth status lists the server whose sign-in failed`);
+        assert.notEqual(entry.state, 'signed_in', `${name}: not listed as signed in`);
+        assert.ok(typeof entry.lastError === 'string' && entry.lastError.length > 0, `${name}: status carries the error`);
+        assertClearMessage(entry.lastError, `${name} lastError`);
         return { r, message, elapsed };
     }
 
