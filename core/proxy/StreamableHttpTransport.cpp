@@ -64,8 +64,10 @@ struct StreamableHttpTransport::Stream
             timer->deleteLater();
         }
         if (reply) {
-            // Callers disconnected us first; abort() may emit finished() synchronously.
-            reply->abort();
+            // Callers disconnected us first; abort() may emit finished() synchronously. A reply that
+            // already failed needs no abort (Qt warns when its error is set twice).
+            if (reply->isRunning() && reply->error() == QNetworkReply::NoError)
+                reply->abort();
             reply->deleteLater();
         }
     }
@@ -268,10 +270,10 @@ void StreamableHttpTransport::onData(quint64 key)
 bool StreamableHttpTransport::deliverEvents(quint64 key, const QList<SseEvent> &events)
 {
     for (const SseEvent &event : events) {
-        if (Stream *s = find(key))
-            s->attempts = 0; // progress: the reconnection budget starts over
         if (event.event != QLatin1String("message") || event.data.trimmed().isEmpty())
             continue; // SEP-1699 priming events carry an id and empty data
+        if (Stream *s = find(key))
+            s->attempts = 0; // progress: the reconnection budget starts over
         const Result<QList<Json>> messages =
             McpHttp::parseMessages(event.data.toUtf8(), QStringLiteral("server-sent event"));
         if (!messages) {
