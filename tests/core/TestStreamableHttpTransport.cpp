@@ -458,6 +458,33 @@ private Q_SLOTS:
         QVERIFY(rec->failures.isEmpty());
     }
 
+    void listenReconnectHonoursRetry()
+    {
+        // The conformance suite's sse-retry scenario (SEP-1699): priming event with an id, `retry:`
+        // and empty data, the stream closes after 100 ms; the next GET must come `retry` ms later
+        // (50 ms early / 200 ms late tolerated there) and carry Last-Event-ID.
+        makeTransport();
+        QElapsedTimer clock;
+        clock.start();
+        QList<qint64> getTimes;
+        server->setHandler([&](const TestRequest &req) {
+            if (req.method == "GET") {
+                getTimes << clock.elapsed();
+                return TestResponse::sse(
+                    {{0, "id: ev-" + QByteArray::number(getTimes.size()) + "\nretry: 400\ndata: \n\n"},
+                     {100, {}}});
+            }
+            return defaultServer(req);
+        });
+        QVERIFY(handshake());
+        QTRY_COMPARE(getTimes.size(), 2);
+        const qint64 gap = getTimes[1] - getTimes[0];
+        QVERIFY2(gap >= 450 && gap <= 700, qPrintable(QStringLiteral("second GET after %1 ms").arg(gap)));
+        QCOMPARE(requestsWith("GET")[1].header("Last-Event-ID"), QByteArray("ev-1"));
+        QVERIFY(rec->failures.isEmpty());
+        QCOMPARE(rec->messages.size(), 1); // the priming events are not messages
+    }
+
     void getStreamUnauthorizedWaitsForToken()
     {
         makeTransport();
