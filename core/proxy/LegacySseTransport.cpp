@@ -183,8 +183,7 @@ void LegacySseTransport::onStreamFinished()
             Error::protocol(QStringLiteral("transport_unsupported"),
                             QStringLiteral("%1 does not speak HTTP+SSE (HTTP %2)").arg(host).arg(status)));
     } else if (status >= 500) {
-        abandon(Error::network(QStringLiteral("server_error"),
-                               QStringLiteral("%1 answered HTTP %2").arg(host).arg(status)));
+        abandon(McpHttp::statusError(host, status, reply->readAll()));
     } else if (status != 0) {
         abandon(Error::protocol(QStringLiteral("transport_unsupported"),
                                 QStringLiteral("%1 answered the SSE GET with HTTP %2 %3")
@@ -229,23 +228,11 @@ void LegacySseTransport::post(const Json &message)
         const int status = McpHttp::status(reply);
         if (status >= 200 && status < 300)
             return; // the answer comes on the stream
-        const auto forget = [this, &message] {
-            m_owed.removeIf([&message](const Json &owed) { return owed == message; });
-        };
-        forget();
-        const QString host = m_postUrl.host();
+        m_owed.removeIf([&message](const Json &owed) { return owed == message; });
         if (status == 401 || status == 403) {
             Q_EMIT authorizationRequired(message, status, McpHttp::challenge(reply));
-        } else if (status >= 500) {
-            Q_EMIT sendFailed(message,
-                              Error::network(QStringLiteral("server_error"),
-                                             QStringLiteral("%1 answered HTTP %2").arg(host).arg(status)));
         } else if (status != 0) {
-            Q_EMIT sendFailed(message, Error::protocol(QStringLiteral("http_error"),
-                                                       QStringLiteral("%1 answered HTTP %2: %3")
-                                                           .arg(host)
-                                                           .arg(status)
-                                                           .arg(McpHttp::excerpt(reply->readAll()))));
+            Q_EMIT sendFailed(message, McpHttp::statusError(m_postUrl.host(), status, reply->readAll()));
         } else {
             Q_EMIT sendFailed(message, McpHttp::networkError(reply));
         }

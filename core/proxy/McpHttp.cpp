@@ -88,6 +88,15 @@ Error McpHttp::networkError(const QNetworkReply *reply)
     }
 }
 
+Error McpHttp::statusError(const QString &host, int status, const QByteArray &body)
+{
+    const QString message =
+        QStringLiteral("%1 answered HTTP %2: %3").arg(host).arg(status).arg(excerpt(body));
+    if (status >= 500)
+        return Error::network(QStringLiteral("server_error"), message);
+    return Error::protocol(QStringLiteral("http_error"), message);
+}
+
 QString McpHttp::excerpt(const QByteArray &body)
 {
     QString text = QString::fromUtf8(body.left(200)).simplified();

@@ -45,6 +45,9 @@ public:
     /// Why a reply produced no HTTP response (refused, TLS, reset...): an Error::network
     /// ("unreachable"/"connection_lost"), or Error::security("tls_failed").
     static Error networkError(const QNetworkReply *reply);
+    /// An HTTP error status nothing more specific applies to: 5xx is Error::network("server_error"),
+    /// anything else Error::protocol("http_error"); the message quotes the start of the body.
+    static Error statusError(const QString &host, int status, const QByteArray &body);
     /// A short, single-line excerpt of a response body for error messages.
     static QString excerpt(const QByteArray &body);
 };

@@ -392,9 +392,7 @@ void StreamableHttpTransport::onFinished(quint64 key)
                  QStringLiteral("the response stream broke and cannot be resumed (HTTP %1)").arg(status)));
         return;
     }
-    onStreamEnded(key,
-                  Error::network(QStringLiteral("server_error"),
-                                 QStringLiteral("%1 answered HTTP %2").arg(m_endpoint.host()).arg(status)));
+    onStreamEnded(key, McpHttp::statusError(m_endpoint.host(), status, reply->readAll()));
 }
 
 void StreamableHttpTransport::onPostFinished(quint64 key, QNetworkReply *reply, int status)
@@ -453,18 +451,7 @@ void StreamableHttpTransport::onPostFinished(quint64 key, QNetworkReply *reply, 
                       QStringLiteral("%1 does not speak Streamable HTTP (HTTP %2)").arg(host).arg(status)));
         return;
     }
-    if (status >= 500) {
-        fail(
-            key,
-            Error::network(
-                QStringLiteral("server_error"),
-                QStringLiteral("%1 answered HTTP %2: %3").arg(host).arg(status).arg(McpHttp::excerpt(body))));
-        return;
-    }
-    fail(key,
-         Error::protocol(
-             QStringLiteral("http_error"),
-             QStringLiteral("%1 answered HTTP %2: %3").arg(host).arg(status).arg(McpHttp::excerpt(body))));
+    fail(key, McpHttp::statusError(host, status, body));
 }
 
 // An SSE stream ended (cleanly or not) or a GET for one failed.
