@@ -1,6 +1,7 @@
 #include "TestHttpServer.h"
 
 #include <QTcpSocket>
+#include <QTimer>
 
 namespace mcpauth::test {
 
@@ -48,6 +49,18 @@ TestResponse TestResponse::redirect(const QByteArray &location, int status)
 TestResponse TestResponse::notFound()
 {
     return text("not found", 404);
+}
+
+TestResponse TestResponse::sse(QList<Chunk> chunks, StreamEnd end, int status)
+{
+    TestResponse r;
+    r.status = status;
+    r.behaviour = Behaviour::Stream;
+    r.chunks = std::move(chunks);
+    r.streamEnd = end;
+    r.headers.emplaceBack("Content-Type", "text/event-stream");
+    r.headers.emplaceBack("Cache-Control", "no-cache");
+    return r;
 }
 
 TestResponse &TestResponse::withHeader(const QByteArray &name, const QByteArray &value)
@@ -118,6 +131,8 @@ static const char *reasonPhrase(int status)
         return "Forbidden";
     case 404:
         return "Not Found";
+    case 405:
+        return "Method Not Allowed";
     case 500:
         return "Internal Server Error";
     default:
@@ -172,6 +187,10 @@ void TestHttpServer::onNewConnection()
 
             if (resp.behaviour == TestResponse::Behaviour::NeverAnswer)
                 return; // keep the connection open and silent
+            if (resp.behaviour == TestResponse::Behaviour::Stream) {
+                startStream(socket, resp);
+                return;
+            }
             if (resp.behaviour == TestResponse::Behaviour::CloseImmediately) {
                 socket->abort();
                 return;
@@ -187,6 +206,77 @@ void TestHttpServer::onNewConnection()
             socket->disconnectFromHost();
         });
     }
+}
+
+static QByteArray chunk(const QByteArray &bytes)
+{
+    return QByteArray::number(bytes.size(), 16) + "\r\n" + bytes + "\r\n";
+}
+
+void TestHttpServer::startStream(QTcpSocket *socket, const TestResponse &resp)
+{
+    QByteArray out = "HTTP/1.1 " + QByteArray::number(resp.status) + ' ' + reasonPhrase(resp.status) + "\r\n";
+    for (const auto &[k, v] : resp.headers)
+        out += k + ": " + v + "\r\n";
+    out += "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    socket->write(out);
+    socket->flush();
+    const int index = int(m_streams.size());
+    m_streams << socket;
+    Q_EMIT streamStarted(index);
+
+    int at = 0;
+    for (const TestResponse::Chunk &c : resp.chunks) {
+        at += c.delayMs;
+        const QByteArray bytes = c.bytes;
+        QTimer::singleShot(at, socket, [socket, bytes] {
+            if (!bytes.isEmpty()) // an empty chunk would end the body
+                socket->write(chunk(bytes));
+        });
+    }
+    if (resp.streamEnd != TestResponse::StreamEnd::KeepOpen)
+        QTimer::singleShot(at, socket,
+                           [this, index, abort = resp.streamEnd == TestResponse::StreamEnd::Abort] {
+                               endStream(index, abort);
+                           });
+}
+
+QTcpSocket *TestHttpServer::stream(int index) const
+{
+    if (index < 0)
+        index = int(m_streams.size()) + index;
+    return index >= 0 && index < m_streams.size() ? m_streams.at(index).data() : nullptr;
+}
+
+int TestHttpServer::openStreamCount() const
+{
+    int n = 0;
+    for (const auto &socket : m_streams)
+        n += socket && socket->state() == QAbstractSocket::ConnectedState ? 1 : 0;
+    return n;
+}
+
+bool TestHttpServer::writeToStream(int index, const QByteArray &bytes)
+{
+    QTcpSocket *socket = stream(index);
+    if (!socket || socket->state() != QAbstractSocket::ConnectedState || bytes.isEmpty())
+        return false;
+    socket->write(chunk(bytes));
+    return true;
+}
+
+void TestHttpServer::endStream(int index, bool abort)
+{
+    QTcpSocket *socket = stream(index);
+    if (!socket || socket->state() != QAbstractSocket::ConnectedState)
+        return;
+    if (abort) {
+        socket->flush();
+        socket->abort();
+        return;
+    }
+    socket->write("0\r\n\r\n");
+    socket->disconnectFromHost();
 }
 
 } // namespace mcpauth::test

@@ -1,0 +1,108 @@
+#include "proxy/McpHttp.h"
+
+#include <QNetworkReply>
+
+namespace mcpauth {
+
+QNetworkRequest McpHttp::request(const QUrl &url, const QByteArray &accept, const Headers &extraHeaders,
+                                 const QString &token)
+{
+    QNetworkRequest req(url);
+    req.setHeader(QNetworkRequest::UserAgentHeader, QByteArrayLiteral("mcp-auth-proxy/" MCPAUTH_VERSION));
+    // The bearer token must never follow a redirect to another origin.
+    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::SameOriginRedirectPolicy);
+    req.setAttribute(QNetworkRequest::CookieSaveControlAttribute, QNetworkRequest::Manual);
+    req.setAttribute(QNetworkRequest::CookieLoadControlAttribute, QNetworkRequest::Manual);
+    req.setTransferTimeout(0);
+    for (const auto &[name, value] : extraHeaders)
+        req.setRawHeader(name, value);
+    req.setRawHeader(QByteArrayLiteral("Accept"), accept);
+    if (!token.isEmpty())
+        req.setRawHeader(QByteArrayLiteral("Authorization"), QByteArrayLiteral("Bearer ") + token.toUtf8());
+    return req;
+}
+
+Result<QList<Json>> McpHttp::parseMessages(const QByteArray &body, const QString &what)
+{
+    const Json doc = Json::parse(body.constBegin(), body.constEnd(), nullptr, /*allow_exceptions=*/false);
+    const auto malformed = [&what](const QString &why) {
+        return Error::protocol(QStringLiteral("malformed_response"), what + QStringLiteral(" ") + why);
+    };
+    if (doc.is_discarded())
+        return malformed(QStringLiteral("is not valid JSON"));
+    QList<Json> out;
+    if (doc.is_object()) {
+        out << doc;
+        return out;
+    }
+    if (!doc.is_array() || doc.empty())
+        return malformed(QStringLiteral("is not a JSON-RPC message"));
+    for (const Json &item : doc) {
+        if (!item.is_object())
+            return malformed(QStringLiteral("holds a batch entry that is not a JSON-RPC message"));
+        out << item;
+    }
+    return out;
+}
+
+int McpHttp::status(const QNetworkReply *reply)
+{
+    return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+}
+
+QByteArray McpHttp::mediaType(const QNetworkReply *reply)
+{
+    const QByteArray type = reply->rawHeader(QByteArrayLiteral("Content-Type"));
+    const qsizetype semicolon = type.indexOf(';');
+    return (semicolon < 0 ? type : type.left(semicolon)).trimmed().toLower();
+}
+
+BearerChallenge McpHttp::challenge(const QNetworkReply *reply)
+{
+    QList<QByteArray> values;
+    for (const auto &[name, value] : reply->rawHeaderPairs())
+        if (name.compare(QByteArrayLiteral("WWW-Authenticate"), Qt::CaseInsensitive) == 0)
+            values << value;
+    return WwwAuthenticate::bearer(values);
+}
+
+Error McpHttp::networkError(const QNetworkReply *reply)
+{
+    const QString host = reply->url().host();
+    switch (reply->error()) {
+    case QNetworkReply::SslHandshakeFailedError:
+        return Error::security(QStringLiteral("tls_failed"),
+                               QStringLiteral("TLS handshake with %1 failed").arg(host));
+    case QNetworkReply::ConnectionRefusedError:
+        return Error::network(QStringLiteral("unreachable"),
+                              QStringLiteral("%1 refused the connection").arg(host));
+    case QNetworkReply::HostNotFoundError:
+        return Error::network(QStringLiteral("unreachable"), QStringLiteral("host %1 not found").arg(host));
+    case QNetworkReply::RemoteHostClosedError:
+    case QNetworkReply::ProxyConnectionClosedError:
+        return Error::network(QStringLiteral("connection_lost"),
+                              QStringLiteral("%1 closed the connection").arg(host));
+    default:
+        return Error::network(QStringLiteral("unreachable"),
+                              QStringLiteral("request to %1 failed: %2").arg(host, reply->errorString()));
+    }
+}
+
+Error McpHttp::statusError(const QString &host, int status, const QByteArray &body)
+{
+    const QString message =
+        QStringLiteral("%1 answered HTTP %2: %3").arg(host).arg(status).arg(excerpt(body));
+    if (status >= 500)
+        return Error::network(QStringLiteral("server_error"), message);
+    return Error::protocol(QStringLiteral("http_error"), message);
+}
+
+QString McpHttp::excerpt(const QByteArray &body)
+{
+    QString text = QString::fromUtf8(body.left(200)).simplified();
+    if (body.size() > 200)
+        text += QStringLiteral("…");
+    return text;
+}
+
+} // namespace mcpauth
