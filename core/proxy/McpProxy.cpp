@@ -421,7 +421,8 @@ void McpProxy::onSendFailed(const Json &message, const Error &error)
             sendToServer(message);
         return;
     }
-    qCWarning(lcProxy).noquote() << "could not deliver" << methodOf(message) << ":" << error.message;
+    if (isRequest(message))
+        qCWarning(lcProxy).noquote() << QStringLiteral("%1 failed: %2").arg(methodOf(message), error.message);
     failMessage(message, kTransportError, QStringLiteral("MCP server: %1").arg(error.message), error);
 }
 
