@@ -1,11 +1,19 @@
 #include "Cli.h"
 
 #include "broker/SocketPath.h"
+#include "common/Log.h"
+#include "proxy/McpProxy.h"
+#include "proxy/ProxyOptions.h"
+#include "proxy/StdioChannel.h"
+#include "proxy/TransportFactory.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QFileInfo>
+#include <QLoggingCategory>
+#include <QNetworkAccessManager>
+#include <QNetworkProxyFactory>
 #include <QTimer>
 #include <QUrl>
 
@@ -49,10 +57,34 @@ Commands:
   token URL [--min-valid SECONDS] [--header] print a valid access token (refreshing first if needed)
   status [--json]                            every known server: signed in or not, expiry, scope, issuer
   logout URL                                 revoke at the server and delete the tokens
+  proxy URL [options]                        stdio MCP server that relays to URL with the token
+                                             (mcp-remote compatible; see: mcp-auth proxy --help)
   shutdown                                   ask the running agent to exit
 
 Environment: MCP_AUTH_SOCK (agent socket), MCP_AUTH_BROWSER (program that opens the sign-in URL).
 Exit codes: 0 ok, 1 failed, 2 usage, 3 sign-in required, 4 agent unavailable.)";
+
+const char *kProxyUsage = R"(Usage: mcp-auth proxy URL [callback-port] [options]
+
+Speaks MCP over stdio to the host that started it and Streamable HTTP (or HTTP+SSE) to URL, adding
+the agent's access token to every request; signs in through the agent when the server asks.
+Takes mcp-remote's options, so a host config only changes its command:
+
+  --header "Name: value"              extra header on every request (repeatable, ${VAR} expanded)
+  --header-file FILE                  headers from a file, one "Name: value" per line
+  --transport MODE                    http-first (default), sse-first, http-only, sse-only
+  --static-oauth-client-info J|@F     pre-registered client: {"client_id", "client_secret"?, ...}
+  --static-oauth-client-metadata J|@F fields merged into dynamic client registration
+  --client-metadata-url URL           client ID metadata document (HTTPS URL used as client_id)
+  --resource URL                      resource (RFC 8707) to request instead of URL
+  --authorize-param k=v               extra authorization request parameter (repeatable)
+  --allow-http                        allow plain HTTP to a non-loopback server
+  --ignore-tool GLOB                  hide tools matching GLOB (repeatable, * wildcard)
+  --auth-timeout SECONDS              give up waiting for a sign-in after SECONDS
+  --enable-proxy                      use the system HTTP(S) proxy settings
+  --debug / --silent                  more / no diagnostics on stderr
+
+The callback port, --host and --callback-path are accepted and ignored: the agent owns the callback.)";
 
 } // namespace
 
@@ -71,6 +103,8 @@ void Cli::run()
         return cmdLogout();
     if (m_command == QLatin1String("shutdown"))
         return cmdShutdown();
+    if (m_command == QLatin1String("proxy"))
+        return cmdProxy();
     if (m_command == QLatin1String("--version") || m_command == QLatin1String("version")) {
         out(QStringLiteral("mcp-auth " MCPAUTH_VERSION));
         return finish(Ok);
@@ -300,6 +334,55 @@ void Cli::cmdShutdown()
                 return fail(r.error());
             finish(Ok);
         });
+    });
+}
+
+void Cli::cmdProxy()
+{
+    Result<ProxyOptions> parsed = ProxyOptions::parse(m_args.mid(2), ProxyOptions::processEnvironment());
+    if (!parsed) {
+        err(parsed.error().message);
+        std::fputs(kProxyUsage, stderr);
+        std::fputs("\n", stderr);
+        return finish(Usage);
+    }
+    const ProxyOptions options = parsed.value();
+    if (options.help) {
+        std::fputs(kProxyUsage, stderr); // stdout belongs to MCP
+        std::fputs("\n", stderr);
+        return finish(Ok);
+    }
+    // stdout is the MCP channel: diagnostics go to stderr only, and by default only warnings.
+    // QT_LOGGING_RULES still overrides this.
+    if (options.debug)
+        QLoggingCategory::setFilterRules(QStringLiteral("mcpauth.*=true"));
+    else if (options.silent)
+        QLoggingCategory::setFilterRules(QStringLiteral("mcpauth.*=false"));
+    else
+        QLoggingCategory::setFilterRules(QStringLiteral("mcpauth.*.debug=false\nmcpauth.*.info=false"));
+    if (!options.silent)
+        for (const QString &warning : options.warnings)
+            err(warning);
+    if (options.enableProxy)
+        QNetworkProxyFactory::setUseSystemConfiguration(true);
+
+    withAgent(true, [this, options] {
+        auto *nam = new QNetworkAccessManager(this);
+        auto *channel = new StdioChannel(stdin, stdout, this);
+        const QUrl url = options.serverUrl;
+        const auto headers = options.headers;
+        auto *proxy = new McpProxy(
+            m_agent, options,
+            [nam, url, headers](TransportKind kind) { return createTransport(kind, nam, url, headers); },
+            this);
+        connect(channel, &StdioChannel::messageReceived, proxy, &McpProxy::fromHost);
+        connect(channel, &StdioChannel::hostClosed, proxy, &McpProxy::hostClosed);
+        connect(proxy, &McpProxy::toHost, channel, &StdioChannel::write);
+        connect(proxy, &McpProxy::finished, this, [this](int code) { finish(code); });
+        connect(m_agent, &AgentClient::disconnected, this,
+                [] { qCWarning(lcProxy) << "lost the connection to the agent; sign-ins will fail"; });
+        proxy->start();
+        channel->start();
     });
 }
 

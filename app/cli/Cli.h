@@ -32,6 +32,7 @@ private:
     void cmdStatus();
     void cmdLogout();
     void cmdShutdown();
+    void cmdProxy();
 
     QStringList m_args;
     QString m_command;

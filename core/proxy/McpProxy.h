@@ -1,0 +1,130 @@
+#pragma once
+
+#include "common/Json.h"
+#include "discovery/WwwAuthenticate.h"
+#include "proxy/McpTransport.h"
+#include "proxy/ProxyOptions.h"
+#include "proxy/TransportFactory.h"
+
+#include <QHash>
+#include <QObject>
+#include <QSet>
+#include <QTimer>
+
+#include <functional>
+
+namespace mcpauth {
+
+class AgentClient;
+
+/// The heart of `mcp-auth proxy`: relays JSON-RPC between the host (stdio) and the MCP server
+/// (an McpTransport) and keeps the server's bearer token right, with the agent doing every OAuth
+/// step. Before the first message it hands the agent the user's client options (server/configure)
+/// and asks for a token; with none yet it tries without one and signs in only when the server
+/// answers 401. On 401 it first asks the agent again (a refresh may have happened), then signs in
+/// with the server's challenge, and resends the message once. On 403 insufficient_scope it steps
+/// up to the union of the held and the challenged scopes, at most maxAuthorizations sign-ins per
+/// message. While a sign-in runs, host messages wait and go out afterwards in order. Whatever
+/// fails, a host request gets a JSON-RPC error with its id, never silence; the proxy goes on.
+///
+///     Configuring ──> Starting ──> Ready <──────> Authorizing
+///    (server/configure) (token/get)  │   (401/403: token/get, login/start)
+///                                    └── host EOF / server ends ──> Closing ──> Closed (finished())
+class McpProxy : public QObject
+{
+    Q_OBJECT
+public:
+    enum class State { Idle, Configuring, Starting, Ready, Authorizing, Closing, Closed };
+    using TransportFactory = std::function<McpTransport *(TransportKind kind)>;
+
+    /// Sign-ins for one message before it fails (the initial one included): spec 2025-11-25
+    /// "retry limits", conformance auth/scope-retry-limit (3 or fewer).
+    static constexpr int maxAuthorizations = 3;
+    /// After the host closed stdin: how long answers to its last requests may take.
+    static constexpr int hostCloseGraceMs = 5000;
+    /// How long close() may take (Streamable HTTP sends DELETE) before the proxy ends anyway.
+    static constexpr int closeTimeoutMs = 3000;
+
+    /// `agent` must be connected and outlive the proxy. `factory` builds transports (both kinds,
+    /// for the fallback); the proxy owns what it returns.
+    McpProxy(AgentClient *agent, ProxyOptions options, TransportFactory factory, QObject *parent = nullptr);
+
+    /// Configures the agent, fetches the first token and opens the transport. Call once.
+    void start();
+    /// One message from the host.
+    void fromHost(const Json &message);
+    /// The host closed our stdin: answer what is in flight (up to hostCloseGraceMs), then close
+    /// the transport (DELETE the session) and finish with 0.
+    void hostClosed();
+
+    State state() const { return m_state; }
+    McpTransport *transport() const { return m_transport; }
+
+Q_SIGNALS:
+    /// Fires for every message for the host: the server's messages (tools/list filtered by
+    /// --ignore-tool) and the proxy's own error responses.
+    void toHost(const mcpauth::Json &message);
+    /// Fires once when the proxy is done: 0 after the host closed, 1 when the server ended the session.
+    void finished(int exitCode);
+
+private:
+    enum class AuthKind { Unauthorized, StepUp };
+    struct Tracked
+    {
+        int sentGeneration = 0; ///< token generation the message last went out with
+        bool retried401 = false;
+        int authorizations = 0;
+    };
+
+    void fetchInitialToken();
+    void openTransport(TransportKind kind);
+    void flushQueue();
+    void sendToServer(const Json &message);
+
+    void onServerMessage(const Json &message);
+    void onAuthorizationRequired(const Json &message, int httpStatus, const BearerChallenge &challenge);
+    void onSendFailed(const Json &message, const Error &error);
+    void onTransportClosed();
+
+    void beginAuthorization(const Json &message, AuthKind kind, const BearerChallenge &challenge);
+    void signIn(const BearerChallenge &challenge, const QString &scope, bool force);
+    void endAuthorization(const Status &outcome);
+    void applyToken(const Json &tokenResult);
+    Json tokenParams() const;
+
+    void failMessage(const Json &message, int code, const QString &text, const Error &cause);
+    void failRequest(const Json &id, int code, const QString &text, const Error &cause);
+    void forget(const QByteArray &key);
+    void maybeCloseAfterHost();
+    void closeNow();
+    void finish(int exitCode);
+
+    AgentClient *m_agent;
+    ProxyOptions m_options;
+    TransportFactory m_factory;
+    McpTransport *m_transport = nullptr;
+    TransportKind m_kind = TransportKind::StreamableHttp;
+    bool m_fellBack = false;
+    bool m_staticAuthorization = false; ///< the user sent their own Authorization header
+    State m_state = State::Idle;
+
+    QString m_token;
+    QString m_scope;
+    int m_generation = 0; ///< bumped whenever m_token changes
+
+    QList<Json> m_queue;        ///< host messages waiting for Ready, in order
+    QList<Json> m_waitingRetry; ///< messages refused with the old token while a sign-in runs
+    Json m_authMessage;
+    AuthKind m_authKind = AuthKind::Unauthorized;
+    quint64 m_authSerial = 0; ///< callbacks of an abandoned sign-in compare this and drop out
+    QTimer m_authTimer;
+
+    QHash<QByteArray, Tracked> m_tracked;
+    QHash<QByteArray, Json> m_outstanding; ///< host requests not answered yet: key → id
+    QSet<QByteArray> m_toolsList;          ///< outstanding tools/list requests
+    bool m_hostClosed = false;
+    QTimer m_graceTimer;
+    QTimer m_closeTimer;
+};
+
+} // namespace mcpauth
