@@ -29,7 +29,7 @@ Result<QUrl> endpoint(const Json &json, const char *key, bool required)
 }
 
 /// Fields and the checks that do not depend on how the document was found.
-Result<AuthServerMetadata> read(const Json &json)
+Result<AuthServerMetadata> read(const Json &json, bool allowPlainHttp)
 {
     if (!json.is_object())
         return invalid(QStringLiteral("not a JSON object"));
@@ -58,7 +58,7 @@ Result<AuthServerMetadata> read(const Json &json)
             return url.error();
         // MCP "Communication Security": every authorization server endpoint MUST be HTTPS
         // (loopback excepted for development and tests).
-        if (!url->isEmpty() && !isSecureEndpoint(*url))
+        if (!url->isEmpty() && !allowPlainHttp && !isSecureEndpoint(*url))
             return Error::security(QStringLiteral("insecure_endpoint"),
                                    QStringLiteral("the authorization server's %1 (%2) does not use HTTPS")
                                        .arg(QLatin1String(f.key), url->host()));
@@ -92,7 +92,8 @@ Result<AuthServerMetadata> read(const Json &json)
 
 } // namespace
 
-Result<AuthServerMetadata> AuthServerMetadata::parse(const QByteArray &body, const QString &expectedIssuer)
+Result<AuthServerMetadata> AuthServerMetadata::parse(const QByteArray &body, const QString &expectedIssuer,
+                                                     bool allowPlainHttp)
 {
     Result<Json> json = parseJsonObject(body, QStringLiteral("authorization server metadata"));
     if (!json)
@@ -106,7 +107,7 @@ Result<AuthServerMetadata> AuthServerMetadata::parse(const QByteArray &body, con
                                QStringLiteral("the authorization server metadata names issuer \"%1\" but was "
                                               "fetched for \"%2\"")
                                    .arg(issuer, expectedIssuer));
-    return read(*json);
+    return read(*json, allowPlainHttp);
 }
 
 Json AuthServerMetadata::toJson() const
@@ -134,10 +135,28 @@ Json AuthServerMetadata::toJson() const
     return json;
 }
 
-Result<AuthServerMetadata> AuthServerMetadata::fromJson(const Json &json)
+Result<AuthServerMetadata> AuthServerMetadata::fromJson(const Json &json, bool allowPlainHttp)
 {
     // A cached document is validated again: the state file is not trusted more than the network.
-    return read(json);
+    return read(json, allowPlainHttp);
+}
+
+AuthServerMetadata AuthServerMetadata::legacyDefaults(const QString &issuer)
+{
+    AuthServerMetadata m;
+    m.issuer = issuer;
+    const QUrl base(issuer);
+    const auto at = [&base](const char *path) {
+        QUrl url = base;
+        url.setPath(QLatin1String(path));
+        return url;
+    };
+    m.authorizationEndpoint = at("/authorize");
+    m.tokenEndpoint = at("/token");
+    m.registrationEndpoint = at("/register");
+    m.responseTypesSupported = {QStringLiteral("code")};
+    m.codeChallengeMethodsSupported = QStringList{QStringLiteral("S256")};
+    return m;
 }
 
 } // namespace mcpauth

@@ -63,6 +63,11 @@ void Discovery::setProbe(bool probe)
     m_probe = probe;
 }
 
+void Discovery::setAllowPlainHttp(bool allow)
+{
+    m_allowPlainHttp = allow;
+}
+
 bool Discovery::running() const
 {
     return m_state == State::Probing || m_state == State::FetchingResourceMetadata ||
@@ -171,12 +176,25 @@ void Discovery::tryNext()
     if (m_candidates.isEmpty()) {
         const QString tried =
             m_tried.isEmpty() ? QStringLiteral("nothing") : m_tried.join(QStringLiteral(", "));
-        if (resourceStep)
+        if (resourceStep && m_result.challenge.resourceMetadata.isEmpty()) {
+            // Every well-known URL answered 4xx and no challenge named one: a 2025-03-26 server.
+            useLegacyIssuer();
+        } else if (resourceStep)
             fail(
                 Error::protocol(QStringLiteral("no_resource_metadata"),
                                 QStringLiteral("found no OAuth protected resource metadata for %1 (tried %2)")
                                     .arg(shown(m_mcpUrl), tried)));
-        else
+        else if (m_result.legacyIssuer) {
+            // MCP 2025-03-26 "Fallbacks for Servers without Metadata Discovery": default endpoints
+            // at the origin. There is no code_challenge_methods_supported to check in this case only.
+            m_result.metadata = AuthServerMetadata::legacyDefaults(m_result.issuer);
+            m_result.asMetadataUrl = QUrl();
+            m_result.legacyEndpoints = true;
+            qCInfo(lcDiscovery) << "no authorization server metadata at" << m_result.issuer
+                                << "- using the 2025-03-26 default endpoints /authorize, /token, /register;"
+                                << "PKCE S256 assumed (no metadata to check)";
+            finish(m_result);
+        } else
             fail(
                 Error::protocol(QStringLiteral("no_server_metadata"),
                                 QStringLiteral("found no metadata for the authorization server %1 (tried %2)")
@@ -272,7 +290,7 @@ void Discovery::onResourceMetadata(const Candidate &candidate, const HttpRespons
     m_result.issuer = prm->authorizationServers.constFirst();
     // MCP "Communication Security": authorization server endpoints MUST be HTTPS. Refuse before
     // any request is sent to a plain-HTTP issuer (loopback excepted).
-    if (!isSecureEndpoint(QUrl(m_result.issuer, QUrl::StrictMode))) {
+    if (!m_allowPlainHttp && !isSecureEndpoint(QUrl(m_result.issuer, QUrl::StrictMode))) {
         fail(Error::security(QStringLiteral("insecure_endpoint"),
                              QStringLiteral("the authorization server %1 named by %2 does not use HTTPS")
                                  .arg(m_result.issuer, shown(candidate.url))));
@@ -282,10 +300,30 @@ void Discovery::onResourceMetadata(const Candidate &candidate, const HttpRespons
     fetchServerMetadata();
 }
 
+// MCP 2025-03-26 back-compat (the TS SDK does the same): without protected resource metadata the
+// MCP server's origin is its authorization server. The PRM is synthesised so the result (and the
+// state file) keep their shape; `resource` is still sent, as the current spec requires.
+void Discovery::useLegacyIssuer()
+{
+    QUrl origin = m_result.resource;
+    origin.setPath(QString());
+    origin.setQuery(QString());
+    m_result.issuer = origin.toString(QUrl::FullyEncoded);
+    m_result.legacyIssuer = true;
+    m_result.prmUrl = QUrl();
+    m_result.prm = ProtectedResourceMetadata{};
+    m_result.prm.resource = ResourceUri::toString(m_result.resource);
+    m_result.prm.authorizationServers = {m_result.issuer};
+    qCInfo(lcDiscovery) << "no protected resource metadata for" << shown(m_mcpUrl) << "- using its origin"
+                        << m_result.issuer << "as the authorization server (MCP 2025-03-26)";
+    fetchServerMetadata();
+}
+
 void Discovery::onServerMetadata(const Candidate &candidate, const HttpResponse &response)
 {
     // The first document found is final: an issuer mismatch or missing PKCE is not "try the next URL".
-    Result<AuthServerMetadata> metadata = AuthServerMetadata::parse(response.body, m_result.issuer);
+    Result<AuthServerMetadata> metadata =
+        AuthServerMetadata::parse(response.body, m_result.issuer, m_allowPlainHttp);
     if (!metadata) {
         fail(metadata.error().withContext(shown(candidate.url)));
         return;

@@ -28,6 +28,11 @@ struct DiscoveryResult
     QUrl asMetadataUrl;
     AuthServerMetadata metadata;
     BearerChallenge challenge; ///< from the probe or the hint; `present` false when there was none
+    /// MCP 2025-03-26 back-compat: no protected resource metadata anywhere, so the MCP server's
+    /// origin is the authorization server (prm is synthesised: resource + that one issuer).
+    bool legacyIssuer = false;
+    /// ...and that origin publishes no metadata either: the 2025-03-26 default endpoints are used.
+    bool legacyEndpoints = false;
 };
 
 /// Steps 1–3 of the authorization engine for one MCP server: probe it for a Bearer challenge,
@@ -37,6 +42,9 @@ struct DiscoveryResult
 /// injected HttpClient; the flow never retries and never follows a URL it was not told to.
 /// The PRM `resource` must name the canonical MCP URL; a document found at the root well-known URL
 /// may instead name the origin (RFC 9728 §3.3: the identifier the well-known URL was built from).
+/// Back-compat with MCP 2025-03-26: when no challenge names a metadata URL and every well-known
+/// PRM URL answers 4xx, the MCP server's origin is taken as the authorization server; when that
+/// origin has no metadata at any well-known URL either, {origin}/authorize, /token and /register.
 ///
 /// ```
 ///  Idle ──start()──> Probing ──> FetchingResourceMetadata ──> FetchingServerMetadata ──> Done
@@ -66,6 +74,9 @@ public:
     void setChallengeHint(const BearerChallenge &challenge);
     /// Whether to probe the MCP URL for a challenge when no hint is set (default true).
     void setProbe(bool probe);
+    /// Allows plain http:// to non-loopback hosts (a server configured with allowHttp; the
+    /// HttpClient must allow it too). Default false: HTTPS except loopback.
+    void setAllowPlainHttp(bool allow);
 
     /// Starts the flow; only the first call from Idle has an effect.
     void start();
@@ -91,6 +102,7 @@ private:
     void probe();
     void fetchResourceMetadata();
     void fetchServerMetadata();
+    void useLegacyIssuer();
     void tryNext();
     void onResourceMetadata(const Candidate &candidate, const HttpResponse &response);
     void onServerMetadata(const Candidate &candidate, const HttpResponse &response);
@@ -102,6 +114,7 @@ private:
     QUrl m_mcpUrl;
     std::optional<BearerChallenge> m_hint;
     bool m_probe = true;
+    bool m_allowPlainHttp = false;
     State m_state = State::Idle;
     QPointer<QNetworkReply> m_reply;
     DiscoveryResult m_result;

@@ -26,6 +26,50 @@ std::optional<QUrl> resourceParam(const Json &params, QString *why)
     return url;
 }
 
+/// `login/start`'s optional `challenge` {resourceMetadata?, scope?, error?} and `force`.
+std::optional<AuthEngine::LoginOptions> loginOptions(const Json &params, QString *why)
+{
+    AuthEngine::LoginOptions o;
+    if (const auto it = params.find("force"); it != params.end() && !it->is_null()) {
+        if (!it->is_boolean()) {
+            *why = QStringLiteral("params.force must be a boolean");
+            return std::nullopt;
+        }
+        o.force = it->get<bool>();
+    }
+    const auto it = params.find("challenge");
+    if (it == params.end() || it->is_null())
+        return o;
+    if (!it->is_object()) {
+        *why = QStringLiteral("params.challenge must be an object");
+        return std::nullopt;
+    }
+    BearerChallenge c;
+    c.present = true;
+    for (const char *key : {"resourceMetadata", "scope", "error"}) {
+        const auto m = it->find(key);
+        if (m != it->end() && !m->is_null() && !m->is_string()) {
+            *why = QStringLiteral("params.challenge.%1 must be a string").arg(QLatin1String(key));
+            return std::nullopt;
+        }
+    }
+    const QString rm = jsonString(*it, "resourceMetadata");
+    if (!rm.isEmpty()) {
+        // Only an absolute http(s) URL is followed (as the WWW-Authenticate parser would accept).
+        const QUrl url(rm, QUrl::StrictMode);
+        if (!url.isValid() || url.host().isEmpty() ||
+            (url.scheme() != QLatin1String("https") && url.scheme() != QLatin1String("http"))) {
+            *why = QStringLiteral("params.challenge.resourceMetadata must be an absolute http(s) URL");
+            return std::nullopt;
+        }
+        c.resourceMetadata = url;
+    }
+    c.scope = jsonString(*it, "scope");
+    c.error = jsonString(*it, "error");
+    o.challenge = c;
+    return o;
+}
+
 Json tokenResult(const TokenSet &t)
 {
     Json r = Json::object();
@@ -90,12 +134,32 @@ void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString 
             conn->sendResult(id, result);
         };
         if (isLogin) {
-            m_engine.login(*url, scope, c, reply);
+            const std::optional<AuthEngine::LoginOptions> options = loginOptions(p, &why);
+            if (!options)
+                return invalidParams(why);
+            m_engine.login(*url, scope, *options, c, reply);
         } else {
             const qint64 minValid =
                 std::clamp<qint64>(jsonInt(p, "minValidSeconds").value_or(60), 0, 24 * 3600);
             m_engine.token(*url, scope, minValid, c, reply);
         }
+        return;
+    }
+    if (method == QLatin1String("server/configure")) {
+        QString why;
+        const std::optional<QUrl> url = resourceParam(p, &why);
+        if (!url)
+            return invalidParams(why);
+        const Result<ServerConfig> config = ServerConfig::fromParams(p);
+        if (!config)
+            return invalidParams(config.error().message);
+        qCInfo(lcBroker) << "server/configure" << url->toString() << "for" << c->peer().displayName();
+        m_engine.configure(*url, config.value(), c, [conn, id, fail](Status st) {
+            if (!st)
+                return fail(st.error());
+            if (conn)
+                conn->sendResult(id, Json::object());
+        });
         return;
     }
     if (method == QLatin1String("logout")) {

@@ -17,7 +17,9 @@ class JsonRpcConnection;
 ///
 /// | method        | params                                   | result                                     |
 /// | token/get     | resource, scope?, minValidSeconds? (60)  | accessToken, tokenType, expiresAt, scope   |
-/// | login/start   | resource, scope?                         | resource, issuer, expiresAt, scope         |
+/// | login/start   | resource, scope?, challenge?, force?     | tokenType, expiresAt, scope                |
+/// | server/configure | resource, clientInfo?, clientMetadata?, clientMetadataUrl?, authorizeParams?,   |
+/// |               | resourceOverride?, allowHttp?            | {}                                         |
 /// | logout        | resource                                 | revoked                                    |
 /// | servers/list  | —                                        | servers: [{resource, issuer, state, …}]    |
 /// | agent/status  | —                                        | version, pid, keychain{available, backend} |

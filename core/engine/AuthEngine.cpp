@@ -3,6 +3,7 @@
 #include "common/Log.h"
 #include "common/Redact.h"
 #include "discovery/ResourceUri.h"
+#include "engine/ClientSelector.h"
 #include "engine/LoginFlow.h"
 #include "engine/ServerSession.h"
 #include "login/Browser.h"
@@ -18,6 +19,14 @@ namespace {
 
 const char *const kServers = "servers";
 const char *const kRegistrations = "registrations";
+const char *const kServerConfig = "serverConfig";
+
+HttpClient withPlainHttp(const HttpClient &http)
+{
+    HttpClient::Options o = http.options();
+    o.allowPlainHttp = true;
+    return HttpClient(http.networkAccessManager(), o);
+}
 
 QSet<QString> scopeSet(const QString &scope)
 {
@@ -37,6 +46,7 @@ AuthEngine::AuthEngine(const HttpClient &http, const Clock &clock, SecretStore &
                        Browser &browser, Options options, QObject *parent)
     : QObject(parent), m_http(http), m_clock(clock), m_secrets(secrets), m_stateFile(stateFile),
       m_browser(browser), m_options(options), m_tokenClient(std::make_unique<TokenClient>(m_http, m_clock)),
+      m_plainHttpTokenClient(std::make_unique<TokenClient>(withPlainHttp(m_http), m_clock)),
       m_state(Json::object())
 {}
 
@@ -56,6 +66,17 @@ void AuthEngine::start(QObject *context, StatusCallback done)
         m_state[kServers] = Json::object();
     if (!m_state.contains(kRegistrations) || !m_state[kRegistrations].is_object())
         m_state[kRegistrations] = Json::object();
+    if (!m_state.contains(kServerConfig) || !m_state[kServerConfig].is_object())
+        m_state[kServerConfig] = Json::object();
+
+    for (auto it = m_state[kServerConfig].begin(); it != m_state[kServerConfig].end(); ++it) {
+        Result<ServerConfig> config = ServerConfig::fromJson(it.value());
+        if (config)
+            m_configs.insert(fromStd(it.key()), config.value());
+        else
+            qCWarning(lcEngine) << "ignoring the stored configuration of" << fromStd(it.key()) << ":"
+                                << config.error().message;
+    }
 
     for (auto it = m_state[kServers].begin(); it != m_state[kServers].end(); ++it) {
         const QUrl canonical(fromStd(it.key()));
@@ -68,7 +89,9 @@ void AuthEngine::start(QObject *context, StatusCallback done)
         if (rec.contains("discovery")) {
             const Json &d = rec["discovery"];
             auto prm = ProtectedResourceMetadata::fromJson(d.value("prm", Json::object()));
-            auto meta = AuthServerMetadata::fromJson(d.value("metadata", Json::object()));
+            const ServerConfig *config = configFor(s->resourceString());
+            auto meta = AuthServerMetadata::fromJson(d.value("metadata", Json::object()),
+                                                     config && config->allowHttp);
             if (prm && meta) {
                 DiscoveryResult r;
                 r.resource = canonical;
@@ -77,6 +100,8 @@ void AuthEngine::start(QObject *context, StatusCallback done)
                 r.issuer = s->issuer;
                 r.asMetadataUrl = QUrl(jsonString(d, "asMetadataUrl"));
                 r.metadata = meta.value();
+                r.legacyIssuer = jsonBool(d, "legacyIssuer").value_or(false);
+                r.legacyEndpoints = jsonBool(d, "legacyEndpoints").value_or(false);
                 s->discovery = r;
             }
         }
@@ -85,32 +110,53 @@ void AuthEngine::start(QObject *context, StatusCallback done)
     }
 
     // Registrations: public part from the state file, secrets from the secret store.
-    QStringList withSecret;
     for (auto it = m_state[kRegistrations].begin(); it != m_state[kRegistrations].end(); ++it) {
         auto reg = ClientRegistration::fromJson(it.value());
-        if (!reg)
-            continue;
-        m_clients.insert(reg->issuer, reg.value());
-        if (jsonBool(it.value(), "hasSecret").value_or(false))
-            withSecret << reg->issuer;
+        if (reg)
+            m_clients.insert(reg->issuer, reg.value());
     }
-    if (withSecret.isEmpty()) {
+    loadSecrets(context, std::move(done));
+}
+
+// Client secrets (dynamic registrations by issuer, static clients by resource) from the secret store.
+void AuthEngine::loadSecrets(QObject *context, StatusCallback done)
+{
+    struct Pending
+    {
+        QString key;
+        std::function<void(const QString &)> apply;
+    };
+    QList<Pending> pending;
+    for (auto it = m_state[kRegistrations].begin(); it != m_state[kRegistrations].end(); ++it) {
+        const QString issuer = fromStd(it.key());
+        if (m_clients.contains(issuer) && jsonBool(it.value(), "hasSecret").value_or(false))
+            pending.append({clientSecretKey(issuer), [this, issuer](const QString &secret) {
+                                m_clients[issuer].clientSecret = secret;
+                            }});
+    }
+    for (auto it = m_state[kServerConfig].begin(); it != m_state[kServerConfig].end(); ++it) {
+        const QString resource = fromStd(it.key());
+        if (m_configs.value(resource).staticClient && jsonBool(it.value(), "hasSecret").value_or(false))
+            pending.append({staticSecretKey(resource), [this, resource](const QString &secret) {
+                                m_configs[resource].staticClient->clientSecret = secret;
+                            }});
+    }
+    if (pending.isEmpty()) {
         QTimer::singleShot(0, context, [done] { done(okStatus()); });
         return;
     }
-    auto remaining = std::make_shared<int>(int(withSecret.size()));
-    for (const QString &issuer : std::as_const(withSecret)) {
-        m_secrets.read(clientSecretKey(issuer), this,
-                       [this, issuer, remaining, context = QPointer<QObject>(context),
-                        done](Result<std::optional<QByteArray>> r) {
-                           if (r && r.value())
-                               m_clients[issuer].clientSecret = QString::fromUtf8(*r.value());
-                           else if (!r)
-                               qCWarning(lcEngine)
-                                   << "client secret for" << issuer << "unavailable:" << r.error().message;
-                           if (--*remaining == 0 && context)
-                               done(okStatus());
-                       });
+    auto remaining = std::make_shared<int>(int(pending.size()));
+    for (const Pending &p : std::as_const(pending)) {
+        m_secrets.read(
+            p.key, this,
+            [p, remaining, context = QPointer<QObject>(context), done](Result<std::optional<QByteArray>> r) {
+                if (r && r.value())
+                    p.apply(QString::fromUtf8(*r.value()));
+                else if (!r)
+                    qCWarning(lcEngine) << "client secret unavailable:" << r.error().message;
+                if (--*remaining == 0 && context)
+                    done(okStatus());
+            });
     }
 }
 
@@ -193,17 +239,14 @@ void AuthEngine::deliverToken(ServerSession *s, const QString &scope, qint64 min
                               TokenCallback done)
 {
     using A = ServerSession::Activity;
-    if (s->activity == A::SigningIn) {
-        done(Error::loginRequired(
-            QStringLiteral("sign-in to %1 is in progress in the browser").arg(s->mcpUrl.toString())));
-        return;
-    }
+    const Error inProgress = Error::loginRequired(
+        QStringLiteral("sign-in to %1 is in progress in the browser").arg(s->mcpUrl.toString()));
     if (s->activity == A::Refreshing) {
         s->tokenWaiters.append({context, std::move(done)});
         return;
     }
     if (s->tokenState != ServerSession::TokenState::Present) {
-        done(notSignedIn(s));
+        done(s->activity == A::SigningIn ? inProgress : notSignedIn(s));
         return;
     }
     if (!scope.isEmpty() && !scopeSet(s->tokens.scope).contains(scopeSet(scope))) {
@@ -218,7 +261,12 @@ void AuthEngine::deliverToken(ServerSession *s, const QString &scope, qint64 min
     const qint64 lifetime = s->tokens.expiresAt > 0 ? s->tokens.expiresAt - s->tokens.obtainedAt : 0;
     const qint64 effectiveMin = lifetime > 0 ? std::min(minValid, lifetime / 2) : minValid;
     if (s->tokens.isValidFor(m_clock.now(), effectiveMin)) {
+        // Also while a (step-up) sign-in runs: the tokens held stay good until it succeeds.
         done(s->tokens);
+        return;
+    }
+    if (s->activity == A::SigningIn) {
+        done(inProgress); // the sign-in brings fresh tokens; no refresh alongside it
         return;
     }
     if (!s->tokens.hasRefreshToken()) {
@@ -234,18 +282,20 @@ void AuthEngine::refresh(ServerSession *s)
 {
     if (s->activity != ServerSession::Activity::Idle)
         return;
-    const std::optional<ClientRegistration> client = clientFor(s->issuer);
+    const std::optional<ClientRegistration> client = clientFor(s);
     if (!s->discovery || !client) {
         dropTokens(s, QStringLiteral("server metadata or client registration missing"));
         ServerSession::resolve(s->tokenWaiters, notSignedIn(s));
+        runAfterRefresh(s);
         return;
     }
     s->activity = ServerSession::Activity::Refreshing;
     s->proactiveRefresh.stop();
     Q_EMIT serversChanged();
     qCInfo(lcTokens) << "refreshing tokens for" << s->resourceString();
-    m_tokenClient->refresh(s->discovery->metadata, *client, s->tokens, s->resourceString(), s,
-                           [this, s](Result<TokenSet> r) { finishRefresh(s, r); });
+    tokenClientFor(s->resourceString())
+        .refresh(s->discovery->metadata, *client, s->tokens, resourceParam(s), s,
+                 [this, s](Result<TokenSet> r) { finishRefresh(s, r); });
 }
 
 void AuthEngine::finishRefresh(ServerSession *s, const Result<TokenSet> &result)
@@ -259,6 +309,7 @@ void AuthEngine::finishRefresh(ServerSession *s, const Result<TokenSet> &result)
             saveRecord(s);
             Q_EMIT serversChanged();
             ServerSession::resolve(s->tokenWaiters, s->tokens);
+            runAfterRefresh(s);
         });
         return;
     }
@@ -291,6 +342,14 @@ void AuthEngine::finishRefresh(ServerSession *s, const Result<TokenSet> &result)
         ServerSession::resolve(s->tokenWaiters, e);
     }
     Q_EMIT serversChanged();
+    runAfterRefresh(s);
+}
+
+void AuthEngine::runAfterRefresh(ServerSession *s)
+{
+    const QList<std::function<void()>> queued = std::exchange(s->afterRefresh, {});
+    for (const auto &f : queued)
+        f();
 }
 
 void AuthEngine::storeTokens(ServerSession *s, const TokenSet &tokens, std::function<void()> then)
@@ -346,67 +405,100 @@ void AuthEngine::scheduleProactiveRefresh(ServerSession *s)
 
 void AuthEngine::login(const QUrl &mcpUrl, const QString &scope, QObject *context, TokenCallback done)
 {
+    login(mcpUrl, scope, LoginOptions{}, context, std::move(done));
+}
+
+void AuthEngine::login(const QUrl &mcpUrl, const QString &scope, const LoginOptions &options,
+                       QObject *context, TokenCallback done)
+{
     const Result<QUrl> canonical = ResourceUri::canonical(mcpUrl);
     if (!canonical) {
         QTimer::singleShot(0, context, [done, e = canonical.error()] { done(e); });
         return;
     }
     ServerSession *s = session(canonical.value());
+    if (s->activity == ServerSession::Activity::Refreshing && options.force) {
+        // Step-up: the refresh in flight cannot widen the scope; sign in once it is done.
+        s->afterRefresh.append([this, mcpUrl, scope, options, context = QPointer<QObject>(context), done] {
+            if (context)
+                login(mcpUrl, scope, options, context, done);
+        });
+        return;
+    }
     s->tokenWaiters.append({context, std::move(done)});
     if (s->activity == ServerSession::Activity::SigningIn)
         return; // one browser sign-in serves every caller
     if (s->activity == ServerSession::Activity::Refreshing)
         return; // the refresh in flight answers; a caller that still needs to sign in asks again
     s->mcpUrl = mcpUrl;
+    startLogin(s, scope, options);
+}
+
+void AuthEngine::startLogin(ServerSession *s, const QString &scope, const LoginOptions &options)
+{
     s->activity = ServerSession::Activity::SigningIn;
     Q_EMIT serversChanged();
 
+    const QString resource = s->resourceString();
+    const ServerConfig *config = configFor(resource);
     LoginFlow::Request req;
-    req.mcpUrl = mcpUrl;
+    req.mcpUrl = s->mcpUrl;
     req.scope = scope;
+    req.challenge = options.challenge;
     req.browserTimeoutMs = m_options.browserTimeoutMs;
-    auto lookup = [this](const DiscoveryResult &d) { return clientFor(d.issuer); };
-    auto *flow = new LoginFlow(m_http, m_clock, m_browser, lookup, req, s);
+    if (config) {
+        req.resourceOverride = config->resourceOverride;
+        req.authorizeParams = config->authorizeParams;
+        req.clientMetadata = config->clientMetadata;
+        req.allowPlainHttp = config->allowHttp;
+    }
+    auto lookup = [this, resource](const DiscoveryResult &d) { return selectClient(resource, d); };
+    auto *flow = new LoginFlow(httpFor(resource), m_clock, m_browser, lookup, req, s);
     s->login = flow;
     connect(flow, &LoginFlow::browserOpening, this, [this, s] { Q_EMIT browserOpened(s->resourceString()); });
     connect(flow, &LoginFlow::finished, this, [this, s, flow](const Result<LoginOutcome> &r) {
         flow->deleteLater();
-        if (!r) {
-            s->activity = ServerSession::Activity::Idle;
-            s->lastError = r.error().message;
-            Q_EMIT serversChanged();
-            ServerSession::resolve(s->tokenWaiters, r.error());
-            return;
-        }
-        const LoginOutcome &o = r.value();
-        if (o.clientIsNew) {
-            m_clients.insert(o.client.issuer, o.client);
-            Json reg = o.client.toJson();
-            reg["hasSecret"] = !o.client.clientSecret.isEmpty();
-            m_state[kRegistrations][toStd(o.client.issuer)] = reg;
-            if (!o.client.clientSecret.isEmpty())
-                m_secrets.write(clientSecretKey(o.client.issuer), o.client.clientSecret.toUtf8(), this,
-                                [](Status st) {
-                                    if (!st)
-                                        qCWarning(lcStorage)
-                                            << "could not store the client secret:" << st.error().message;
-                                });
-        }
-        if (!s->issuer.isEmpty() && s->issuer != o.discovery.issuer) {
-            // The server moved to another authorization server: the old tokens are useless there.
-            m_secrets.remove(tokenKey(s), this, [](Status) {});
-        }
-        s->issuer = o.discovery.issuer;
-        s->discovery = o.discovery;
-        storeTokens(s, o.tokens, [this, s] {
-            s->activity = ServerSession::Activity::Idle;
-            s->lastError.clear();
-            saveRecord(s);
-            Q_EMIT serversChanged();
-            ServerSession::resolve(s->tokenWaiters, s->tokens);
-        });
+        finishLogin(s, r);
     });
     flow->start();
+}
+
+void AuthEngine::finishLogin(ServerSession *s, const Result<LoginOutcome> &r)
+{
+    if (!r) {
+        // The tokens held (if any) stay: a failed or refused step-up leaves the old grant usable.
+        s->activity = ServerSession::Activity::Idle;
+        s->lastError = r.error().message;
+        Q_EMIT serversChanged();
+        ServerSession::resolve(s->tokenWaiters, r.error());
+        return;
+    }
+    const LoginOutcome &o = r.value();
+    if (o.clientIsNew) {
+        m_clients.insert(o.client.issuer, o.client);
+        Json reg = o.client.toJson();
+        reg["hasSecret"] = !o.client.clientSecret.isEmpty();
+        m_state[kRegistrations][toStd(o.client.issuer)] = reg;
+        if (!o.client.clientSecret.isEmpty())
+            m_secrets.write(
+                clientSecretKey(o.client.issuer), o.client.clientSecret.toUtf8(), this, [](Status st) {
+                    if (!st)
+                        qCWarning(lcStorage) << "could not store the client secret:" << st.error().message;
+                });
+    }
+    if (!s->issuer.isEmpty() && s->issuer != o.discovery.issuer) {
+        // The server moved to another authorization server: the old tokens are useless there.
+        m_secrets.remove(tokenKey(s), this, [](Status) {});
+    }
+    s->issuer = o.discovery.issuer;
+    s->discovery = o.discovery;
+    storeTokens(s, o.tokens, [this, s] {
+        s->activity = ServerSession::Activity::Idle;
+        s->lastError.clear();
+        saveRecord(s);
+        Q_EMIT serversChanged();
+        ServerSession::resolve(s->tokenWaiters, s->tokens);
+    });
 }
 
 void AuthEngine::logout(const QUrl &mcpUrl, QObject *context, std::function<void(Result<bool>)> done)
@@ -424,7 +516,7 @@ void AuthEngine::logout(const QUrl &mcpUrl, QObject *context, std::function<void
             done(loaded.error()); // keychain locked: nothing deleted, say so
             return;
         }
-        const std::optional<ClientRegistration> client = clientFor(s->issuer);
+        const std::optional<ClientRegistration> client = clientFor(s);
         if (s->tokenState != ServerSession::TokenState::Present || !s->discovery || !client) {
             dropTokens(s, QStringLiteral("signed out"));
             done(false);
@@ -436,26 +528,106 @@ void AuthEngine::logout(const QUrl &mcpUrl, QObject *context, std::function<void
         const QString hint = useRefresh ? QStringLiteral("refresh_token") : QStringLiteral("access_token");
         s->activity = ServerSession::Activity::SigningOut;
         // The session, not the caller, owns the revocation: it must finish even if the caller leaves.
-        m_tokenClient->revoke(s->discovery->metadata, *client, token, hint, s,
-                              [this, s, done, context = QPointer<QObject>(context)](Result<bool> revoked) {
-                                  s->activity = ServerSession::Activity::Idle;
-                                  if (!revoked)
-                                      qCWarning(lcTokens) << "revocation failed:" << revoked.error().message;
-                                  dropTokens(s, QStringLiteral("signed out"));
-                                  Q_EMIT serversChanged();
-                                  if (context)
-                                      done(revoked ? revoked.value() : false);
-                              });
+        tokenClientFor(s->resourceString())
+            .revoke(s->discovery->metadata, *client, token, hint, s,
+                    [this, s, done, context = QPointer<QObject>(context)](Result<bool> revoked) {
+                        s->activity = ServerSession::Activity::Idle;
+                        if (!revoked)
+                            qCWarning(lcTokens) << "revocation failed:" << revoked.error().message;
+                        dropTokens(s, QStringLiteral("signed out"));
+                        Q_EMIT serversChanged();
+                        if (context)
+                            done(revoked ? revoked.value() : false);
+                    });
     });
 }
 
-std::optional<ClientRegistration> AuthEngine::clientFor(const QString &issuer) const
+std::optional<ClientRegistration> AuthEngine::clientFor(const ServerSession *s) const
 {
-    if (auto it = m_preRegistered.constFind(issuer); it != m_preRegistered.constEnd())
-        return *it;
-    if (auto it = m_clients.constFind(issuer); it != m_clients.constEnd())
-        return *it;
-    return std::nullopt;
+    // The same choice the sign-in made: the configuration and the issuer decide it.
+    if (!s->discovery)
+        return std::nullopt;
+    Result<std::optional<ClientRegistration>> client = selectClient(s->resourceString(), *s->discovery);
+    return client ? client.value() : std::nullopt;
+}
+
+Result<std::optional<ClientRegistration>> AuthEngine::selectClient(const QString &resource,
+                                                                   const DiscoveryResult &d) const
+{
+    ClientSelector::Inputs in;
+    if (auto it = m_preRegistered.constFind(d.issuer); it != m_preRegistered.constEnd())
+        in.policyClient = *it;
+    in.config = configFor(resource);
+    if (auto it = m_clients.constFind(d.issuer); it != m_clients.constEnd())
+        in.stored = *it;
+    return ClientSelector::select(d, in);
+}
+
+const ServerConfig *AuthEngine::configFor(const QString &resource) const
+{
+    const auto it = m_configs.constFind(resource);
+    return it == m_configs.constEnd() ? nullptr : &*it;
+}
+
+HttpClient AuthEngine::httpFor(const QString &resource) const
+{
+    const ServerConfig *config = configFor(resource);
+    return config && config->allowHttp ? withPlainHttp(m_http) : m_http;
+}
+
+TokenClient &AuthEngine::tokenClientFor(const QString &resource) const
+{
+    const ServerConfig *config = configFor(resource);
+    return config && config->allowHttp ? *m_plainHttpTokenClient : *m_tokenClient;
+}
+
+QString AuthEngine::resourceParam(const ServerSession *s) const
+{
+    // RFC 8707: the configured override replaces the canonical URL in every token request too.
+    const ServerConfig *config = configFor(s->resourceString());
+    return config && !config->resourceOverride.isEmpty() ? config->resourceOverride : s->resourceString();
+}
+
+void AuthEngine::configure(const QUrl &mcpUrl, const ServerConfig &config, QObject *context,
+                           StatusCallback done)
+{
+    const Result<QUrl> canonical = ResourceUri::canonical(mcpUrl);
+    if (!canonical) {
+        QTimer::singleShot(0, context, [done, e = canonical.error()] { done(e); });
+        return;
+    }
+    const QString resource = ResourceUri::toString(canonical.value());
+    auto commit = [this, resource, config, context = QPointer<QObject>(context), done](Status st) {
+        if (!st) {
+            if (context)
+                done(st.error().withContext(QStringLiteral("storing the client secret")));
+            return;
+        }
+        if (config.isEmpty()) {
+            m_configs.remove(resource);
+            m_state[kServerConfig].erase(toStd(resource));
+        } else {
+            m_configs.insert(resource, config);
+            m_state[kServerConfig][toStd(resource)] = config.toJson();
+        }
+        persist();
+        qCInfo(lcEngine) << "configuration of" << resource << "replaced";
+        if (context)
+            done(okStatus());
+    };
+    // The secret first: the state file must never say "hasSecret" for a secret the keychain lacks.
+    const QString secret = config.staticClient ? config.staticClient->clientSecret : QString();
+    if (!secret.isEmpty())
+        m_secrets.write(staticSecretKey(resource), secret.toUtf8(), this, commit);
+    else
+        m_secrets.remove(staticSecretKey(resource), this, commit);
+}
+
+ServerConfig AuthEngine::configuration(const QUrl &mcpUrl) const
+{
+    const Result<QUrl> canonical = ResourceUri::canonical(mcpUrl);
+    const ServerConfig *config = canonical ? configFor(ResourceUri::toString(canonical.value())) : nullptr;
+    return config ? *config : ServerConfig{};
 }
 
 void AuthEngine::addPreRegisteredClient(const ClientRegistration &client)
@@ -529,6 +701,8 @@ void AuthEngine::saveRecord(ServerSession *s)
         d["prm"] = s->discovery->prm.toJson();
         d["asMetadataUrl"] = toStd(s->discovery->asMetadataUrl.toString());
         d["metadata"] = s->discovery->metadata.toJson();
+        d["legacyIssuer"] = s->discovery->legacyIssuer;
+        d["legacyEndpoints"] = s->discovery->legacyEndpoints;
         rec["discovery"] = d;
     }
     m_state[kServers][toStd(s->resourceString())] = rec;
@@ -551,6 +725,11 @@ QString AuthEngine::tokenKey(const ServerSession *s) const
 QString AuthEngine::clientSecretKey(const QString &issuer)
 {
     return QStringLiteral("client-secret|%1").arg(issuer);
+}
+
+QString AuthEngine::staticSecretKey(const QString &resource)
+{
+    return QStringLiteral("static-client-secret|%1").arg(resource);
 }
 
 } // namespace mcpauth

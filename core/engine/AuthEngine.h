@@ -3,6 +3,9 @@
 #include "common/Clock.h"
 #include "common/Json.h"
 #include "common/Result.h"
+#include "discovery/Discovery.h"
+#include "discovery/WwwAuthenticate.h"
+#include "engine/ServerConfig.h"
 #include "net/HttpClient.h"
 #include "registration/ClientRegistration.h"
 #include "tokens/TokenSet.h"
@@ -21,6 +24,7 @@ class SecretStore;
 class ServerSession;
 class StateFile;
 class TokenClient;
+struct LoginOutcome;
 
 /// What `servers/list` and `mcp-auth status` show for one server.
 struct ServerStatus
@@ -53,6 +57,16 @@ public:
     };
     using TokenCallback = std::function<void(Result<TokenSet>)>;
     using StatusCallback = std::function<void(Status)>;
+    /// How a sign-in was asked for (`login/start` params).
+    struct LoginOptions
+    {
+        /// The 401/403 challenge the caller saw: discovery skips the probe and scope selection
+        /// uses its scope.
+        std::optional<BearerChallenge> challenge;
+        /// Sign in even while a refresh is running (step-up): the sign-in starts after it.
+        /// (A sign-in always signs in; tokens held are replaced only when it succeeds.)
+        bool force = false;
+    };
 
     AuthEngine(const HttpClient &http, const Clock &clock, SecretStore &secrets, StateFile &stateFile,
                Browser &browser, Options options, QObject *parent = nullptr);
@@ -66,8 +80,17 @@ public:
     /// must sign in.
     void token(const QUrl &mcpUrl, const QString &scope, qint64 minValidSeconds, QObject *context,
                TokenCallback done);
-    /// Interactive sign-in; joins the one already running for this server.
+    /// Interactive sign-in; joins the one already running for this server. A non-empty `scope` is
+    /// requested exactly (plus offline_access when the server offers it): step-up passes the union.
     void login(const QUrl &mcpUrl, const QString &scope, QObject *context, TokenCallback done);
+    void login(const QUrl &mcpUrl, const QString &scope, const LoginOptions &options, QObject *context,
+               TokenCallback done);
+    /// Replaces the configuration of one server (`server/configure`), used from its next sign-in
+    /// or refresh on. Persisted per canonical resource; a static client's secret goes to the
+    /// secret store only. `done` fails when the secret could not be stored (nothing changed then).
+    void configure(const QUrl &mcpUrl, const ServerConfig &config, QObject *context, StatusCallback done);
+    /// The configuration of a server (empty when none).
+    ServerConfig configuration(const QUrl &mcpUrl) const;
     /// Revokes (RFC 7009) where supported and forgets the tokens. Result: whether the server revoked.
     void logout(const QUrl &mcpUrl, QObject *context, std::function<void(Result<bool>)> done);
 
@@ -91,15 +114,26 @@ private:
                       TokenCallback done);
     void refresh(ServerSession *s);
     void finishRefresh(ServerSession *s, const Result<TokenSet> &result);
+    void runAfterRefresh(ServerSession *s);
     void storeTokens(ServerSession *s, const TokenSet &tokens, std::function<void()> then);
     void dropTokens(ServerSession *s, const QString &reason);
     void forgetClient(const QString &issuer);
     void scheduleProactiveRefresh(ServerSession *s);
-    std::optional<ClientRegistration> clientFor(const QString &issuer) const;
+    std::optional<ClientRegistration> clientFor(const ServerSession *s) const;
+    Result<std::optional<ClientRegistration>> selectClient(const QString &resource,
+                                                           const DiscoveryResult &d) const;
+    const ServerConfig *configFor(const QString &resource) const;
+    HttpClient httpFor(const QString &resource) const;
+    TokenClient &tokenClientFor(const QString &resource) const;
+    QString resourceParam(const ServerSession *s) const;
+    void startLogin(ServerSession *s, const QString &scope, const LoginOptions &options);
+    void finishLogin(ServerSession *s, const Result<LoginOutcome> &r);
+    void loadSecrets(QObject *context, StatusCallback done);
     void saveRecord(ServerSession *s);
     void persist();
     QString tokenKey(const ServerSession *s) const;
     static QString clientSecretKey(const QString &issuer);
+    static QString staticSecretKey(const QString &resource);
 
     HttpClient m_http;
     const Clock &m_clock;
@@ -108,10 +142,12 @@ private:
     Browser &m_browser;
     Options m_options;
     std::unique_ptr<TokenClient> m_tokenClient;
+    std::unique_ptr<TokenClient> m_plainHttpTokenClient; ///< for servers configured with allowHttp
     Json m_state;
     QHash<QString, ServerSession *> m_sessions;         ///< by canonical resource string
     QHash<QString, ClientRegistration> m_clients;       ///< stored registrations by issuer (with secrets)
     QHash<QString, ClientRegistration> m_preRegistered; ///< configured clients by issuer
+    QHash<QString, ServerConfig> m_configs;             ///< by canonical resource string
 };
 
 } // namespace mcpauth

@@ -35,6 +35,7 @@ void LoginFlow::start()
         return;
     m_state = State::Discovering;
     m_discovery = new Discovery(m_http, m_request.mcpUrl, this);
+    m_discovery->setAllowPlainHttp(m_request.allowPlainHttp);
     if (m_request.challenge)
         m_discovery->setChallengeHint(*m_request.challenge);
     connect(m_discovery, &Discovery::finished, this, &LoginFlow::onDiscovered);
@@ -65,10 +66,14 @@ void LoginFlow::onDiscovered(const Result<DiscoveryResult> &result)
     QString scope = m_request.scope;
     if (scope.isEmpty())
         scope = AuthorizationRequest::selectScope(d.challenge.scope, d.prm.scopesSupported);
+    if (scope.isEmpty())
+        scope = AuthorizationRequest::scopeTokens(jsonString(m_request.clientMetadata, "scope"))
+                    .join(QLatin1Char(' '));
     bool promptConsent = false;
     scope = AuthorizationRequest::withOfflineAccess(
         scope, d.metadata.supportsScope(QStringLiteral("offline_access")), &promptConsent);
     m_outcome.requestedScope = scope;
+    m_outcome.resource = resourceParam();
     m_promptConsent = promptConsent;
     prepareClient();
 }
@@ -76,13 +81,38 @@ void LoginFlow::onDiscovered(const Result<DiscoveryResult> &result)
 void LoginFlow::prepareClient()
 {
     const DiscoveryResult &d = m_outcome.discovery;
-    std::optional<ClientRegistration> known = m_clientLookup ? m_clientLookup(d) : std::nullopt;
+    Result<std::optional<ClientRegistration>> lookedUp =
+        m_clientLookup ? m_clientLookup(d) : Result<std::optional<ClientRegistration>>(std::nullopt);
+    if (!lookedUp) {
+        fail(lookedUp.error());
+        return;
+    }
+    std::optional<ClientRegistration> known = lookedUp.value();
     if (known && known->issuer != d.issuer)
         known.reset(); // 2026-07-28 AS binding: never present a client to another issuer
 
     m_receiver = new LoopbackReceiver(this);
     connect(m_receiver, &LoopbackReceiver::callbackReceived, this, &LoginFlow::onCallback);
 
+    if (known && known->source == ClientRegistration::Source::PreRegistered &&
+        !known->redirectUri.isEmpty()) {
+        // A pre-registered redirect is sent exactly as registered (the server compares it); we can
+        // only receive on 127.0.0.1 at its port and path. RFC 8252 §7.3: without a port, any port.
+        QUrl registered(known->redirectUri);
+        const quint16 port = quint16(registered.port(0));
+        const QString path = registered.path().isEmpty() ? QStringLiteral("/") : registered.path();
+        Result<QString> bound = m_receiver->listen(port, path);
+        if (!bound) {
+            fail(bound.error().withContext(QStringLiteral("the configured redirect URI")));
+            return;
+        }
+        if (!port)
+            registered.setPort(m_receiver->port());
+        m_redirectUri = port ? known->redirectUri : registered.toString(QUrl::FullyEncoded);
+        m_outcome.client = *known;
+        openBrowser();
+        return;
+    }
     if (known) {
         // Reuse the registered redirect when its port is free; a dynamic client whose redirect
         // cannot be bound again is registered anew (design.md step 4).
@@ -133,6 +163,7 @@ void LoginFlow::registerClient(const QString &redirectUri)
     req.redirectUri = redirectUri;
     req.scope = m_outcome.requestedScope;
     req.serverAuthMethods = d.metadata.tokenEndpointAuthMethodsSupported;
+    req.extraMetadata = m_request.clientMetadata;
     m_registration = new DynamicRegistration(m_http, req, m_clock, this);
     connect(m_registration, &DynamicRegistration::finished, this,
             [this](const Result<ClientRegistration> &r) {
@@ -162,9 +193,10 @@ void LoginFlow::openBrowser()
     p.redirectUri = m_redirectUri;
     p.codeChallenge = m_pkce.challenge;
     p.state = m_stateParam;
-    p.resource = ResourceUri::toString(d.resource); // RFC 8707 + spec: always sent
+    p.resource = m_outcome.resource; // RFC 8707 + spec: always sent
     p.scope = m_outcome.requestedScope;
     p.promptConsent = m_promptConsent;
+    p.extra = m_request.authorizeParams;
     const QUrl url = AuthorizationRequest::build(p);
 
     m_state = State::WaitingForBrowser;
@@ -192,7 +224,7 @@ void LoginFlow::onCallback(const QUrlQuery &query)
     }
     m_state = State::Exchanging;
     m_tokenClient->exchangeCode(d.metadata, m_outcome.client, code.value(), m_pkce.verifier, m_redirectUri,
-                                ResourceUri::toString(d.resource), m_outcome.requestedScope, this,
+                                m_outcome.resource, m_outcome.requestedScope, this,
                                 [this](Result<TokenSet> tokens) {
                                     if (m_state != State::Exchanging)
                                         return;
@@ -203,6 +235,12 @@ void LoginFlow::onCallback(const QUrlQuery &query)
                                     m_outcome.tokens = tokens.value();
                                     succeed();
                                 });
+}
+
+QString LoginFlow::resourceParam() const
+{
+    return m_request.resourceOverride.isEmpty() ? ResourceUri::toString(m_outcome.discovery.resource)
+                                                : m_request.resourceOverride;
 }
 
 void LoginFlow::fail(const Error &error)

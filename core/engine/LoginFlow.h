@@ -32,6 +32,7 @@ struct LoginOutcome
     bool clientIsNew = false;
     TokenSet tokens;
     QString requestedScope;
+    QString resource; ///< the RFC 8707 `resource` sent (canonical MCP URL, or the configured override)
 };
 
 /// One interactive sign-in to one MCP server, from discovery to tokens (design.md "Authorization
@@ -43,7 +44,8 @@ struct LoginOutcome
 ///
 /// Registering is skipped when a client for the issuer exists and its loopback redirect can be
 /// bound again; when the port is taken a fresh port is used and a dynamic client is registered
-/// again (its redirect changed).
+/// again (its redirect changed). A pre-registered client with a configured redirect URI gets exactly
+/// that URI (its port must be free); one without, and a CIMD client, get an ephemeral 127.0.0.1 port.
 class LoginFlow : public QObject
 {
     Q_OBJECT
@@ -65,10 +67,16 @@ public:
         QString scope;                            ///< explicit scope; empty = spec's scope selection
         std::optional<BearerChallenge> challenge; ///< a 401/403 challenge the caller already holds
         int browserTimeoutMs = 5 * 60 * 1000;
+        QString resourceOverride; ///< sent as `resource` instead of the canonical MCP URL
+        QList<QPair<QString, QString>> authorizeParams; ///< extra authorization request parameters
+        /// Extra RFC 7591 fields for a registration; its `scope` is the last resort of scope selection
+        /// (after the challenge and the PRM, as the TS SDK and mcp-remote do).
+        Json clientMetadata = Json::object();
+        bool allowPlainHttp = false; ///< discovery accepts http:// endpoints (the HttpClient must too)
     };
-    /// Looks up the client to use for a discovered server: a pre-registered or stored client for
-    /// the issuer, or nullopt to register dynamically.
-    using ClientLookup = std::function<std::optional<ClientRegistration>(const DiscoveryResult &)>;
+    /// Picks the client for a discovered server (pre-registered → CIMD → stored dynamic client), or
+    /// nullopt to register dynamically, or an error when a configured client cannot be used there.
+    using ClientLookup = std::function<Result<std::optional<ClientRegistration>>(const DiscoveryResult &)>;
 
     LoginFlow(const HttpClient &http, const Clock &clock, Browser &browser, ClientLookup clientLookup,
               Request request, QObject *parent = nullptr);
@@ -91,6 +99,7 @@ private:
     void openBrowser();
     void onCallback(const QUrlQuery &query);
     void fail(const Error &error);
+    QString resourceParam() const;
     void succeed();
 
     HttpClient m_http;

@@ -48,8 +48,9 @@ public:
     TokenSet tokens;
     QString lastError;
 
-    QList<Waiter> loadWaiters;  ///< callers waiting for the keychain read
-    QList<Waiter> tokenWaiters; ///< callers waiting for the refresh or sign-in in flight
+    QList<Waiter> loadWaiters;                 ///< callers waiting for the keychain read
+    QList<Waiter> tokenWaiters;                ///< callers waiting for the refresh or sign-in in flight
+    QList<std::function<void()>> afterRefresh; ///< forced sign-ins waiting for the refresh in flight
     QPointer<LoginFlow> login;
     QTimer proactiveRefresh;
 

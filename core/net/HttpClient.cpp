@@ -145,7 +145,7 @@ QPointer<QNetworkReply> HttpClient::sendHop(QNetworkAccessManager *nam, const Op
         });
         return {};
     }
-    if (request.requireSecure && !isSecureEndpoint(request.url)) {
+    if (request.requireSecure && !options.allowPlainHttp && !isSecureEndpoint(request.url)) {
         const QString host = request.url.host();
         QTimer::singleShot(0, context, [done, host] {
             done(Error::security(
@@ -253,7 +253,8 @@ QPointer<QNetworkReply> HttpClient::sendHop(QNetworkAccessManager *nam, const Op
                              }
                              HttpRequest next = request;
                              next.url = response.url.resolved(QUrl::fromEncoded(location));
-                             if (request.requireSecure && !isSecureEndpoint(next.url)) {
+                             if (request.requireSecure && !options.allowPlainHttp &&
+                                 !isSecureEndpoint(next.url)) {
                                  done(transportError(reply, AbortReason::InsecureRedirect, options));
                                  return;
                              }

@@ -46,9 +46,24 @@ QByteArray DynamicRegistration::requestBody(const Request &r)
         {"software_id", "mcp-auth-agent"},
         {"software_version", MCPAUTH_VERSION},
     };
+    if (r.extraMetadata.is_object())
+        for (const QString &key : extraMetadataKeys())
+            if (const auto it = r.extraMetadata.find(toStd(key));
+                it != r.extraMetadata.end() && !it->is_null())
+                body[toStd(key)] = *it;
     if (!r.scope.isEmpty())
         body["scope"] = toStd(r.scope);
     return toBytes(body);
+}
+
+const QStringList &DynamicRegistration::extraMetadataKeys()
+{
+    static const QStringList keys = {
+        QStringLiteral("client_name"), QStringLiteral("scope"),       QStringLiteral("client_uri"),
+        QStringLiteral("logo_uri"),    QStringLiteral("tos_uri"),     QStringLiteral("policy_uri"),
+        QStringLiteral("contacts"),    QStringLiteral("software_id"), QStringLiteral("software_version"),
+    };
+    return keys;
 }
 
 void DynamicRegistration::start()

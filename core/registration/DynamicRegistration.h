@@ -38,6 +38,9 @@ public:
         QString scope;       ///< optional; sent when not empty
         QString clientName = QStringLiteral("MCP Auth Agent");
         std::optional<QStringList> serverAuthMethods; ///< AS token_endpoint_auth_methods_supported
+        /// Configured RFC 7591 metadata merged into the body; only extraMetadataKeys() are taken, and
+        /// a non-empty `scope` above wins over theirs.
+        Json extraMetadata = Json::object();
     };
     enum class State { Idle, Registering, Finished };
 
@@ -53,6 +56,11 @@ public:
 
     /// The JSON body sent to the registration endpoint (RFC 7591 §2, §3.1).
     static QByteArray requestBody(const Request &r);
+    /// The descriptive RFC 7591 fields a configuration may set: client_name, scope, client_uri,
+    /// logo_uri, tos_uri, policy_uri, contacts, software_id, software_version. Never redirect_uris,
+    /// grant_types, response_types, token_endpoint_auth_method or application_type: those decide
+    /// where codes go and how the client authenticates, and this agent is a native public client.
+    static const QStringList &extraMetadataKeys();
 
 Q_SIGNALS:
     /// Fires exactly once per object, after start() or cancel(): the registration (issuer, source

@@ -3,6 +3,7 @@
 #include "engine/AuthEngine.h"
 #include "storage/MemorySecretStore.h"
 #include "storage/StateFile.h"
+#include "tokens/TokenClient.h"
 
 #include <QNetworkAccessManager>
 #include <QTemporaryDir>
@@ -73,6 +74,33 @@ class TestAuthEngine : public QObject
                           [&](Result<TokenSet> r) { out.emplace(r); });
             (void)QTest::qWaitFor([&] { return out.has_value(); }, 10000);
             return out ? *out : Result<TokenSet>(Error::internal(QStringLiteral("login: no answer")));
+        }
+        Result<TokenSet> loginWith(const QString &scope, const AuthEngine::LoginOptions &options)
+        {
+            std::optional<Result<TokenSet>> out;
+            engine->login(server.mcpUrl(), scope, options, engine.get(),
+                          [&](Result<TokenSet> r) { out.emplace(r); });
+            (void)QTest::qWaitFor([&] { return out.has_value(); }, 10000);
+            return out ? *out : Result<TokenSet>(Error::internal(QStringLiteral("login: no answer")));
+        }
+        Status configure(const Json &params)
+        {
+            Result<ServerConfig> config = ServerConfig::fromParams(params);
+            if (!config)
+                return config.error();
+            std::optional<Status> out;
+            engine->configure(server.mcpUrl(), config.value(), engine.get(),
+                              [&](Status st) { out.emplace(st); });
+            (void)QTest::qWaitFor([&] { return out.has_value(); }, 5000);
+            return out ? *out : Status(Error::internal(QStringLiteral("configure: no answer")));
+        }
+        QString authorizeParam(const char *key) const
+        {
+            return server.authorizeRequests.last().queryItemValue(QLatin1String(key), QUrl::FullyDecoded);
+        }
+        QString tokenParam(const char *key) const
+        {
+            return server.tokenRequests.last().queryItemValue(QLatin1String(key), QUrl::FullyDecoded);
         }
         Result<TokenSet> token(qint64 minValid = 60)
         {
@@ -305,6 +333,162 @@ private Q_SLOTS:
         const Result<TokenSet> t = f.token();
         QVERIFY(!t.ok());
         QCOMPARE(t.error().category, Error::Category::LoginRequired);
+    }
+
+    // server/configure: a static client is used instead of DCR, its secret is only in the secret
+    // store, and both survive a restart.
+    void staticClientPersistedWithoutSecretInFile()
+    {
+        Fixture f;
+        f.server.addClient(QStringLiteral("static-client"), QStringLiteral("static-Secret-Zq"));
+        f.startEngine();
+        QVERIFY(f.configure(Json{{"clientInfo",
+                                  {{"client_id", "static-client"}, {"client_secret", "static-Secret-Zq"}}},
+                                 {"clientMetadataUrl", "https://app.example/cimd.json"}})
+                    .ok());
+        QFile file(f.dir.filePath(QStringLiteral("state.json")));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray state = file.readAll();
+        QVERIFY(state.contains("static-client"));
+        QVERIFY(!state.contains("static-Secret-Zq"));
+
+        f.engine.reset();
+        f.startEngine(); // a restart reads the config and the secret back
+        const Result<TokenSet> in = f.login();
+        QVERIFY2(in.ok(), qPrintable(in ? QString() : in.error().message));
+        QCOMPARE(f.server.registrations, 0);
+        QCOMPARE(f.authorizeParam("client_id"), QStringLiteral("static-client"));
+        // A secret and an AS that takes client_secret_basic: HTTP Basic (conformance pre-registration).
+        QCOMPARE(f.server.tokenAuthorizationHeaders.last(),
+                 TokenClient::basicAuthHeader(QStringLiteral("static-client"),
+                                              QStringLiteral("static-Secret-Zq")));
+    }
+
+    void staticClientPostOnlyServer()
+    {
+        Fixture f;
+        f.server.tokenAuthMethods = {QStringLiteral("client_secret_post")};
+        f.server.addClient(QStringLiteral("static-client"), QStringLiteral("static-Secret-Zq"));
+        f.startEngine();
+        QVERIFY(f.configure(Json{{"clientInfo",
+                                  {{"client_id", "static-client"}, {"client_secret", "static-Secret-Zq"}}}})
+                    .ok());
+        QVERIFY(f.login().ok());
+        QVERIFY(f.server.tokenAuthorizationHeaders.last().isEmpty());
+        QCOMPARE(f.tokenParam("client_secret"), QStringLiteral("static-Secret-Zq"));
+    }
+
+    // CIMD: client_id = the document URL, no registration; only when the server advertises it.
+    void clientMetadataDocument_data()
+    {
+        QTest::addColumn<bool>("advertised");
+        QTest::newRow("advertised") << true;
+        QTest::newRow("not advertised: DCR") << false;
+    }
+    void clientMetadataDocument()
+    {
+        QFETCH(bool, advertised);
+        Fixture f;
+        f.server.advertiseCimd = advertised;
+        f.startEngine();
+        const QString url = QStringLiteral("https://conformance-test.local/client-metadata.json");
+        QVERIFY(f.configure(Json{{"clientMetadataUrl", toStd(url)}}).ok());
+        const Result<TokenSet> in = f.login();
+        QVERIFY2(in.ok(), qPrintable(in ? QString() : in.error().message));
+        QCOMPARE(f.server.registrations, advertised ? 0 : 1);
+        QCOMPARE(f.authorizeParam("client_id") == url, advertised);
+        if (advertised)
+            QCOMPARE(f.tokenParam("client_id"), url);
+    }
+
+    // Extra authorize params, the resource override in authorization, code and refresh requests,
+    // and the configured DCR metadata (whitelisted) in the registration body.
+    void authorizeParamsResourceOverrideAndMetadata()
+    {
+        Fixture f;
+        f.startEngine();
+        const QString resource = QStringLiteral("https://api.example.com/");
+        QVERIFY(f.configure(Json{{"authorizeParams", {{"audience", "api"}, {"state", "evil"}}},
+                                 {"resourceOverride", toStd(resource)},
+                                 {"clientMetadata",
+                                  {{"client_name", "My Host"},
+                                   {"client_uri", "https://host.example"},
+                                   {"redirect_uris", {"https://evil.example/cb"}},
+                                   {"token_endpoint_auth_method", "client_secret_post"}}}})
+                    .ok());
+        QVERIFY(f.login().ok());
+        QCOMPARE(f.authorizeParam("audience"), QStringLiteral("api"));
+        QCOMPARE(f.server.authorizeRequests.last().allQueryItemValues(QStringLiteral("state")).size(), 1);
+        QVERIFY(f.authorizeParam("state") != QLatin1String("evil"));
+        QCOMPARE(f.authorizeParam("resource"), resource);
+        QCOMPARE(f.tokenParam("resource"), resource);
+        const Json reg = Json::parse(f.server.registrationBodies.last().toStdString());
+        QCOMPARE(jsonString(reg, "client_name"), QStringLiteral("My Host"));
+        QCOMPARE(jsonString(reg, "client_uri"), QStringLiteral("https://host.example"));
+        QCOMPARE(jsonString(reg, "token_endpoint_auth_method"), QStringLiteral("none"));
+        QVERIFY(!QString::fromUtf8(f.server.registrationBodies.last()).contains(QLatin1String("evil")));
+
+        f.clock.advance(3600);
+        QVERIFY(f.token().ok());
+        QCOMPARE(f.tokenParam("grant_type"), QStringLiteral("refresh_token"));
+        QCOMPARE(f.tokenParam("resource"), resource);
+    }
+
+    // login/start with the challenge the proxy saw: no probe, the challenge's scope is requested.
+    void challengeSkipsProbeAndSetsScope()
+    {
+        Fixture f;
+        f.startEngine();
+        BearerChallenge c;
+        c.present = true;
+        c.resourceMetadata =
+            QUrl(f.server.issuer() + QStringLiteral("/.well-known/oauth-protected-resource/mcp"));
+        c.scope = QStringLiteral("mcp:special");
+        const Result<TokenSet> in = f.loginWith(QString(), {c, false});
+        QVERIFY2(in.ok(), qPrintable(in ? QString() : in.error().message));
+        QCOMPARE(f.server.mcpRequests, 0);
+        QCOMPARE(f.authorizeParam("scope"), QStringLiteral("mcp:special offline_access"));
+    }
+
+    // Step-up: the caller's full scope is requested exactly (plus offline_access, offered here);
+    // the tokens held are replaced only when the new sign-in succeeds.
+    void stepUpRequestsExactScopeAndKeepsTokensOnFailure()
+    {
+        Fixture f;
+        f.startEngine();
+        QVERIFY(f.login().ok());
+        const QString before = f.server.lastAccessToken;
+        f.server.tokenFailure = FakeAuthServer::TokenFailure::ServerError;
+        QVERIFY(!f.loginWith(QStringLiteral("mcp:tools mcp:write"), {std::nullopt, true}).ok());
+        QCOMPARE(f.authorizeParam("scope"), QStringLiteral("mcp:tools mcp:write offline_access"));
+        Result<TokenSet> kept = f.token();
+        QVERIFY(kept.ok());
+        QCOMPARE(kept->accessToken, before);
+
+        f.server.tokenFailure = FakeAuthServer::TokenFailure::None;
+        QVERIFY(f.loginWith(QStringLiteral("mcp:write mcp:tools"), {std::nullopt, true}).ok());
+        QCOMPARE(f.authorizeParam("scope"), QStringLiteral("mcp:write mcp:tools offline_access"));
+        QCOMPARE(f.token()->accessToken, f.server.lastAccessToken);
+    }
+
+    // MCP 2025-03-26 servers: no PRM → the origin is the issuer; no metadata → /authorize, /token,
+    // /register at the origin. `resource` is still sent. Works again after a restart (refresh).
+    void legacyServerWithoutMetadata()
+    {
+        Fixture f;
+        f.server.publishResourceMetadata = false;
+        f.server.publishServerMetadata = false;
+        f.startEngine();
+        const Result<TokenSet> in = f.login();
+        QVERIFY2(in.ok(), qPrintable(in ? QString() : in.error().message));
+        QCOMPARE(f.server.registrations, 1);
+        QCOMPARE(f.authorizeParam("resource"), f.server.mcpUrl().toString());
+        QCOMPARE(f.tokenParam("resource"), f.server.mcpUrl().toString());
+        f.engine.reset();
+        f.startEngine();
+        f.clock.advance(3600);
+        QVERIFY(f.token().ok());
+        QCOMPARE(f.server.refreshGrants, 1);
     }
 
     void wrongStateInCallbackIsRefused()

@@ -265,7 +265,32 @@ private Q_SLOTS:
         QCOMPARE(discovery.state(), Discovery::State::Failed);
     }
 
-    void noResourceMetadataListsUrls()
+    // MCP 2025-03-26 back-compat (conformance auth/2025-03-26-oauth-metadata-backcompat): no PRM at
+    // any well-known URL and no resource_metadata in the challenge → the origin is the issuer.
+    void legacyOriginIssuer()
+    {
+        TestHttpServer server;
+        QVERIFY(server.listen());
+        install(server, u"/mcp"_qs, u"Bearer"_qs, server.base(),
+                {u"/.well-known/oauth-authorization-server=as:origin"_qs});
+        const HttpClient http = client();
+        Discovery discovery(http, server.url(u"/mcp"_qs));
+        const Outcome out = run(discovery);
+        QVERIFY2(out.result->ok(), qPrintable(out.result->ok() ? QString() : out.error().message));
+        const DiscoveryResult &d = out.result->value();
+        QCOMPARE(d.issuer, server.base());
+        QVERIFY(d.legacyIssuer);
+        QVERIFY(!d.legacyEndpoints);
+        QCOMPARE(d.metadata.authorizationEndpoint, QUrl(server.base() + u"/authorize/origin"_qs));
+        QCOMPARE(d.prm.authorizationServers, QStringList{server.base()});
+        QCOMPARE(server.requestedPaths(),
+                 (QStringList{u"/mcp"_qs, u"/.well-known/oauth-protected-resource/mcp"_qs,
+                              u"/.well-known/oauth-protected-resource"_qs,
+                              u"/.well-known/oauth-authorization-server"_qs}));
+    }
+
+    // ...and without AS metadata either (auth/2025-03-26-oauth-endpoint-fallback): default endpoints.
+    void legacyDefaultEndpoints()
     {
         TestHttpServer server;
         QVERIFY(server.listen());
@@ -273,13 +298,37 @@ private Q_SLOTS:
         const HttpClient http = client();
         Discovery discovery(http, server.url(u"/mcp"_qs));
         const Outcome out = run(discovery);
+        QVERIFY2(out.result->ok(), qPrintable(out.result->ok() ? QString() : out.error().message));
+        const DiscoveryResult &d = out.result->value();
+        QVERIFY(d.legacyIssuer);
+        QVERIFY(d.legacyEndpoints);
+        QCOMPARE(d.issuer, server.base());
+        QCOMPARE(d.metadata.authorizationEndpoint, QUrl(server.base() + u"/authorize"_qs));
+        QCOMPARE(d.metadata.tokenEndpoint, QUrl(server.base() + u"/token"_qs));
+        QCOMPARE(d.metadata.registrationEndpoint, QUrl(server.base() + u"/register"_qs));
+        QCOMPARE(d.metadata.codeChallengeMethodsSupported,
+                 std::optional<QStringList>(QStringList{u"S256"_qs}));
+        QCOMPARE(server.requestedPaths(),
+                 (QStringList{u"/mcp"_qs, u"/.well-known/oauth-protected-resource/mcp"_qs,
+                              u"/.well-known/oauth-protected-resource"_qs,
+                              u"/.well-known/oauth-authorization-server"_qs,
+                              u"/.well-known/openid-configuration"_qs}));
+        // The fallback is for missing documents only: a PRM issuer without metadata still fails
+        // (noServerMetadataListsUrls), and so does metadata without PKCE (pkce tests).
+    }
+
+    // Legacy origin metadata is still checked like any other (issuer identity).
+    void legacyOriginMetadataStillValidated()
+    {
+        TestHttpServer server;
+        QVERIFY(server.listen());
+        install(server, u"/mcp"_qs, QString(), server.base() + u"/other"_qs,
+                {u"/.well-known/oauth-authorization-server=as:wrong"_qs});
+        const HttpClient http = client();
+        Discovery discovery(http, server.url(u"/mcp"_qs));
+        const Outcome out = run(discovery);
         QVERIFY(!out.result->ok());
-        QCOMPARE(out.error().code, QStringLiteral("no_resource_metadata"));
-        QCOMPARE(out.error().category, Error::Category::Protocol);
-        QVERIFY(out.error().message.contains(
-            QLatin1String("/.well-known/oauth-protected-resource/mcp (HTTP 404)")));
-        QVERIFY(
-            out.error().message.contains(QLatin1String("/.well-known/oauth-protected-resource (HTTP 404)")));
+        QCOMPARE(out.error().code, QStringLiteral("issuer_mismatch"));
     }
 
     void noServerMetadataListsUrls()

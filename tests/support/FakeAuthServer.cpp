@@ -22,20 +22,27 @@ TestResponse oauthError(const char *error, int status = 400)
 FakeAuthServer::FakeAuthServer(QObject *parent) : QObject(parent)
 {
     m_http.route(QStringLiteral("/mcp"), [this](const TestRequest &r) {
+        ++mcpRequests;
         const QByteArray auth = r.header("Authorization");
         if (auth.startsWith("Bearer ") && m_accessTokens.contains(QString::fromLatin1(auth.mid(7))))
             return TestResponse::json(R"({"jsonrpc":"2.0","id":1,"result":{}})");
-        const QByteArray challenge = "Bearer resource_metadata=\"" + issuer().toLatin1() +
-                                     "/.well-known/oauth-protected-resource/mcp\", scope=\"mcp:tools\"";
+        const QByteArray challenge =
+            publishResourceMetadata ? "Bearer resource_metadata=\"" + issuer().toLatin1() +
+                                          "/.well-known/oauth-protected-resource/mcp\", scope=\"mcp:tools\""
+                                    : QByteArray("Bearer");
         return TestResponse::text("unauthorized", 401).withHeader("WWW-Authenticate", challenge);
     });
     m_http.route(QStringLiteral("/.well-known/oauth-protected-resource/mcp"), [this](const TestRequest &) {
+        if (!publishResourceMetadata)
+            return TestResponse::text("not found", 404);
         return TestResponse::json(
             toJson({{QStringLiteral("resource"), mcpUrl().toString()},
                     {QStringLiteral("authorization_servers"), QJsonArray{issuer()}},
                     {QStringLiteral("scopes_supported"), QJsonArray{QStringLiteral("mcp:tools")}}}));
     });
     m_http.route(QStringLiteral("/.well-known/oauth-authorization-server"), [this](const TestRequest &) {
+        if (!publishServerMetadata)
+            return TestResponse::text("not found", 404);
         const QString b = issuer();
         return TestResponse::json(toJson({
             {QStringLiteral("issuer"), b},
@@ -48,13 +55,14 @@ FakeAuthServer::FakeAuthServer(QObject *parent) : QObject(parent)
             {QStringLiteral("scopes_supported"),
              QJsonArray{QStringLiteral("mcp:tools"), QStringLiteral("offline_access")}},
             {QStringLiteral("token_endpoint_auth_methods_supported"),
-             QJsonArray{QStringLiteral("none"), QStringLiteral("client_secret_basic"),
-                        QStringLiteral("client_secret_post")}},
+             QJsonArray::fromStringList(tokenAuthMethods)},
             {QStringLiteral("authorization_response_iss_parameter_supported"), sendIss},
+            {QStringLiteral("client_id_metadata_document_supported"), advertiseCimd},
         }));
     });
     m_http.route(QStringLiteral("/register"), [this](const TestRequest &r) {
         ++registrations;
+        registrationBodies << r.body;
         const QJsonObject req = QJsonDocument::fromJson(r.body).object();
         const QString id = QStringLiteral("client-%1").arg(++m_counter);
         QJsonObject resp{{QStringLiteral("client_id"), id},
@@ -90,7 +98,9 @@ TestResponse FakeAuthServer::authorize(const TestRequest &r)
     const auto q = [&](const char *k) {
         return r.query.queryItemValue(QLatin1String(k), QUrl::FullyDecoded);
     };
-    if (!m_clients.contains(q("client_id")) || q("code_challenge_method") != QLatin1String("S256"))
+    const bool cimdClient = advertiseCimd && q("client_id").startsWith(QLatin1String("https://"));
+    if ((!m_clients.contains(q("client_id")) && !cimdClient) ||
+        q("code_challenge_method") != QLatin1String("S256"))
         return TestResponse::text("bad authorization request", 400);
     const QString code = QStringLiteral("code-%1-Xy").arg(++m_counter);
     m_secrets << code << q("state");
@@ -99,7 +109,7 @@ TestResponse FakeAuthServer::authorize(const TestRequest &r)
     QUrlQuery bq;
     bq.addQueryItem(QStringLiteral("code"), code);
     bq.addQueryItem(QStringLiteral("state"), q("state"));
-    if (sendIss)
+    if (sendIss && publishServerMetadata)
         bq.addQueryItem(QStringLiteral("iss"), issuer());
     back.setQuery(bq);
     return TestResponse::redirect(back.toEncoded());
@@ -149,12 +159,15 @@ TestResponse FakeAuthServer::token(const TestRequest &r)
     QString clientId = f("client_id");
     QString secret = f("client_secret");
     const QByteArray auth = r.header("Authorization");
+    tokenAuthorizationHeaders << auth;
     if (auth.startsWith("Basic ")) {
         const QList<QByteArray> parts = QByteArray::fromBase64(auth.mid(6)).split(':');
         clientId = QUrl::fromPercentEncoding(parts.value(0));
         secret = QUrl::fromPercentEncoding(parts.value(1));
     }
-    if (!m_clients.contains(clientId) || m_clients.value(clientId) != secret)
+    const bool cimdClient =
+        advertiseCimd && clientId.startsWith(QLatin1String("https://")) && secret.isEmpty();
+    if (!cimdClient && (!m_clients.contains(clientId) || m_clients.value(clientId) != secret))
         return oauthError("invalid_client", 401);
 
     if (f("grant_type") == QLatin1String("authorization_code")) {

@@ -30,6 +30,11 @@ public:
     bool issueRefreshTokens = true;
     bool sendIss = true;
     QString registrationAuthMethod = QStringLiteral("none"); ///< what DCR answers
+    bool publishResourceMetadata = true; ///< false: PRM 404 and no resource_metadata (2025-03-26 server)
+    bool publishServerMetadata = true;   ///< false: AS metadata 404 (2025-03-26 default endpoints)
+    bool advertiseCimd = false;          ///< client_id_metadata_document_supported; https client_ids accepted
+    QStringList tokenAuthMethods = {QStringLiteral("none"), QStringLiteral("client_secret_basic"),
+                                    QStringLiteral("client_secret_post")};
     enum class TokenFailure { None, Drop, ServerError, InvalidGrant, InvalidClient };
     TokenFailure tokenFailure = TokenFailure::None;
 
@@ -40,12 +45,17 @@ public:
     int refreshGrants = 0;
     int refreshTokenReuse = 0;
     int revocations = 0;
+    int mcpRequests = 0;
+    QList<QByteArray> registrationBodies;
+    QList<QByteArray> tokenAuthorizationHeaders; ///< Authorization header of every token request
     QList<QUrlQuery> authorizeRequests;
     QList<QUrlQuery> tokenRequests;
     QStringList issuedSecrets() const; ///< every code, token and client secret handed out
     QString lastAccessToken;
     QString lastRefreshToken;
 
+    /// A client known out of band (pre-registration).
+    void addClient(const QString &id, const QString &secret) { m_clients.insert(id, secret); }
     /// Forget every registered client (the next use of one gets invalid_client).
     void forgetClients() { m_clients.clear(); }
     /// Revoke every grant (the next refresh gets invalid_grant).
