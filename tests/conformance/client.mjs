@@ -11,12 +11,16 @@
 // agent socket), so a fresh agent and state; the keychain is the session's (run-conformance.sh).
 // Prints "conformance-client: exit=N" as its last stdout line, which run-conformance.sh reads because
 // the suite mode does not record exit codes. Diagnostics go to stderr, never a token.
+//
+// MCP_CONFORMANCE_MODE=cli checks the agent without the proxy: `mcp-auth login URL`, `mcp-auth token URL`,
+// then the SDK's HTTP client with that bearer token (no step-up, no per-server client options).
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeSandbox, redact, stopAgent } from '../e2e/lib/harness.mjs';
+import { getToken, makeSandbox, runCli, stopAgent } from '../e2e/lib/harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BROWSER = path.join(HERE, 'redirect-browser.mjs');
@@ -26,6 +30,9 @@ const REQUEST_TIMEOUT_MS = 20000; // the runner kills us at 30 s; fail cleanly b
 const serverUrl = process.argv.at(-1);
 const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? '';
 const started = Date.now();
+// Long runs with a digit or capital (tokens, codes, JWTs) go; long plain words such as
+// "oauth-protected-resource" stay readable.
+const redact = text => String(text).replace(/[A-Za-z0-9_\-.~]{24,}/g, m => (/[A-Z0-9]/.test(m) ? '[redacted]' : m));
 const say = msg => console.error(`[client ${((Date.now() - started) / 1000).toFixed(2)}s] ${msg}`);
 
 /** Proxy arguments for this scenario (mcp-remote compatible options). */
@@ -66,16 +73,8 @@ async function main() {
     if (!cli || !existsSync(cli)) throw new Error(`mcp-auth not found (MCP_AUTH_BUILD_DIR=${build ?? ''})`);
 
     const sandbox = makeSandbox('conformance');
-    Object.assign(sandbox.env, {
-        MCP_AUTH_BROWSER: BROWSER,
-        CONFORMANCE_BROWSER_LOG: sandbox.browserLog,
-        MCP_AUTH_HTTP_TIMEOUT_MS: process.env.MCP_AUTH_HTTP_TIMEOUT_MS ?? '5000'
-    });
-    const transport = new StdioClientTransport({ command: cli, args: proxyArgs(), env: sandbox.env, stderr: 'pipe' });
-    let proxyLog = '';
-    transport.stderr?.on('data', chunk => { proxyLog += chunk.toString(); });
     const client = new Client({ name: 'mcp-auth-conformance-host', version: '1.0.0' }, { capabilities: {} });
-
+    let proxyLog = '';
     const cleanup = async () => {
         await client.close().catch(() => {}); // stdin EOF: the proxy deletes its session and exits
         const { shutdownExit, forced } = await stopAgent(sandbox);
@@ -94,8 +93,25 @@ async function main() {
     }
 
     try {
-        say(`${scenario}: mcp-auth ${proxyArgs().map(a => (a.startsWith('{') ? '<json>' : a)).join(' ')}`);
-        await client.connect(transport, { timeout: REQUEST_TIMEOUT_MS });
+        Object.assign(sandbox.env, {
+            MCP_AUTH_BROWSER: BROWSER,
+            CONFORMANCE_BROWSER_LOG: sandbox.browserLog,
+            MCP_AUTH_HTTP_TIMEOUT_MS: process.env.MCP_AUTH_HTTP_TIMEOUT_MS ?? '5000'
+        });
+        if (process.env.MCP_CONFORMANCE_MODE === 'cli') {
+            say(`${scenario}: mcp-auth login ${serverUrl}`);
+            const login = await runCli(sandbox, ['login', serverUrl], { timeoutMs: REQUEST_TIMEOUT_MS });
+            if (login.code !== 0) throw new Error(`mcp-auth login exited ${login.code ?? login.signal}: ${redact(login.stderr.trim())}`);
+            const headers = { Authorization: `Bearer ${await getToken(sandbox, serverUrl)}` };
+            await client.connect(new StreamableHTTPClientTransport(new URL(serverUrl), { requestInit: { headers } }),
+                { timeout: REQUEST_TIMEOUT_MS });
+        } else {
+            const args = proxyArgs();
+            say(`${scenario}: mcp-auth ${args.map(a => (a.startsWith('{') ? '<json>' : a)).join(' ')}`);
+            const transport = new StdioClientTransport({ command: cli, args, env: sandbox.env, stderr: 'pipe' });
+            transport.stderr?.on('data', chunk => { proxyLog += chunk.toString(); });
+            await client.connect(transport, { timeout: REQUEST_TIMEOUT_MS });
+        }
         const version = client.getServerVersion();
         say(`initialized: ${version?.name ?? '?'} ${version?.version ?? ''}`);
         await scenarioSteps(client);

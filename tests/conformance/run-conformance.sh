@@ -21,6 +21,7 @@
 #                                our proxy: the documented baseline, with reference-expected-failures.txt
 #      MCP_CONFORMANCE_NEXT_SPEC spec version for set 3 (default 2025-11-25; "native" = each scenario's own)
 #      MCP_CONFORMANCE_PROXY_ARGS  JSON array of extra `mcp-auth proxy` arguments (see client.mjs)
+#      MCP_CONFORMANCE_MODE=cli  the agent alone: `mcp-auth login` + `mcp-auth token`, no proxy (client.mjs)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -57,7 +58,7 @@ if [[ -n "${MCP_CONFORMANCE_REFERENCE:-}" ]]; then
     expected="$here/reference-expected-failures.txt"
 else
     command="node conformance/client.mjs"
-    if ! "$build/app/mcp-auth" --help 2>&1 | grep -q '^ *proxy'; then
+    if [[ "${MCP_CONFORMANCE_MODE:-}" != cli ]] && ! "$build/app/mcp-auth" --help 2>&1 | grep -q '^ *proxy'; then
         echo "run-conformance.sh: $build/app/mcp-auth has no 'proxy' command yet" >&2
         exit 1
     fi
