@@ -324,6 +324,23 @@ void Discovery::onServerMetadata(const Candidate &candidate, const HttpResponse 
     // The first document found is final: an issuer mismatch or missing PKCE is not "try the next URL".
     Result<AuthServerMetadata> metadata =
         AuthServerMetadata::parse(response.body, m_result.issuer, m_allowPlainHttp);
+    if (!metadata && m_result.legacyIssuer && metadata.error().code == QLatin1String("issuer_mismatch")) {
+        // MCP 2025-03-26 servers publish their metadata at the MCP origin with an issuer of their
+        // choosing (e.g. origin + "/oauth"). The origin was our guess, not an attested issuer: accept
+        // the document's own issuer when it lives on the MCP server's origin, and bind to it from
+        // here on (iss checks, registration per issuer). Another origin stays refused.
+        const Result<Json> doc =
+            parseJsonObject(response.body, QStringLiteral("authorization server metadata"));
+        const QString claimed = doc ? jsonString(doc.value(), "issuer") : QString();
+        const QUrl claimedUrl(claimed);
+        if (claimedUrl.isValid() && claimedUrl.scheme() == m_result.resource.scheme() &&
+            claimedUrl.host() == m_result.resource.host() && claimedUrl.port() == m_result.resource.port()) {
+            qCInfo(lcDiscovery) << "legacy server: using the issuer its metadata names," << claimed;
+            m_result.issuer = claimed;
+            m_result.prm.authorizationServers = {claimed};
+            metadata = AuthServerMetadata::parse(response.body, claimed, m_allowPlainHttp);
+        }
+    }
     if (!metadata) {
         fail(metadata.error().withContext(shown(candidate.url)));
         return;

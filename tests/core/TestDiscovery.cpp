@@ -317,12 +317,29 @@ private Q_SLOTS:
         // (noServerMetadataListsUrls), and so does metadata without PKCE (pkce tests).
     }
 
-    // Legacy origin metadata is still checked like any other (issuer identity).
+    // A 2025-03-26 server names its own issuer on its origin (conformance metadata-backcompat serves
+    // origin + "/oauth"): that issuer is used from then on.
+    void legacyOriginMetadataNamesSameOriginIssuer()
+    {
+        TestHttpServer server;
+        QVERIFY(server.listen());
+        install(server, u"/mcp"_qs, QString(), server.base() + u"/oauth"_qs,
+                {u"/.well-known/oauth-authorization-server=as:oauth"_qs});
+        const HttpClient http = client();
+        Discovery discovery(http, server.url(u"/mcp"_qs));
+        const Outcome out = run(discovery);
+        QVERIFY2(out.result->ok(), qPrintable(out.result->ok() ? QString() : out.error().message));
+        QCOMPARE(out.result->value().issuer, server.base() + u"/oauth"_qs);
+        QCOMPARE(out.result->value().metadata.issuer, server.base() + u"/oauth"_qs);
+        QCOMPARE(out.result->value().prm.authorizationServers, QStringList{server.base() + u"/oauth"_qs});
+    }
+
+    // ...but legacy origin metadata naming an issuer on another origin is refused (mix-up).
     void legacyOriginMetadataStillValidated()
     {
         TestHttpServer server;
         QVERIFY(server.listen());
-        install(server, u"/mcp"_qs, QString(), server.base() + u"/other"_qs,
+        install(server, u"/mcp"_qs, QString(), u"http://127.0.0.1:1/other"_qs,
                 {u"/.well-known/oauth-authorization-server=as:wrong"_qs});
         const HttpClient http = client();
         Discovery discovery(http, server.url(u"/mcp"_qs));
