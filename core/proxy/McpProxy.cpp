@@ -4,6 +4,7 @@
 #include "broker/RpcErrors.h"
 #include "common/Log.h"
 
+#include <QDateTime>
 #include <QPointer>
 #include <QRegularExpression>
 
@@ -210,10 +211,41 @@ void McpProxy::fromHost(const Json &message)
         if (method == QLatin1String("tools/list"))
             m_toolsList.insert(key);
     }
+    if (m_state == State::Ready && tokenNearExpiry()) {
+        m_queue.append(message);
+        return refreshAhead();
+    }
     if (m_state == State::Ready)
         sendToServer(message);
     else
         m_queue.append(message);
+}
+
+// The held token is about to expire: ask the agent for a fresh one before sending, rather than
+// spending a round trip on the 401 the server would answer.
+bool McpProxy::tokenNearExpiry() const
+{
+    if (m_token.isEmpty() || m_staticAuthorization || m_tokenExpiresAt <= 0)
+        return false;
+    const qint64 lifetime = m_tokenExpiresAt - m_tokenReceivedAt;
+    const qint64 margin = std::min<qint64>(60, std::max<qint64>(lifetime / 2, 0));
+    return QDateTime::currentSecsSinceEpoch() >= m_tokenExpiresAt - margin;
+}
+
+void McpProxy::refreshAhead()
+{
+    m_state = State::Refreshing;
+    QPointer<McpProxy> self(this);
+    m_agent->call(QStringLiteral("token/get"), tokenParams(), [self](Result<Json> r) {
+        if (!self || self->m_state != State::Refreshing)
+            return;
+        if (r)
+            self->applyToken(r.value());
+        else // the request goes out with the old token; a 401 then takes the usual path
+            qCDebug(lcProxy).noquote() << "refresh ahead of expiry failed:" << r.error().message;
+        self->m_state = State::Ready;
+        self->flushQueue();
+    });
 }
 
 void McpProxy::onServerMessage(const Json &message)
@@ -353,6 +385,8 @@ void McpProxy::applyToken(const Json &tokenResult)
 {
     const QString token = jsonString(tokenResult, "accessToken");
     m_scope = jsonString(tokenResult, "scope");
+    m_tokenExpiresAt = jsonInt(tokenResult, "expiresAt").value_or(0);
+    m_tokenReceivedAt = QDateTime::currentSecsSinceEpoch();
     if (token == m_token)
         return;
     m_token = token;

@@ -34,7 +34,7 @@ class McpProxy : public QObject
 {
     Q_OBJECT
 public:
-    enum class State { Idle, Configuring, Starting, Ready, Authorizing, Closing, Closed };
+    enum class State { Idle, Configuring, Starting, Ready, Refreshing, Authorizing, Closing, Closed };
     using TransportFactory = std::function<McpTransport *(TransportKind kind)>;
 
     /// Sign-ins for one message before it fails (the initial one included): spec 2025-11-25
@@ -89,6 +89,8 @@ private:
     void beginAuthorization(const Json &message, AuthKind kind, const BearerChallenge &challenge);
     void signIn(const BearerChallenge &challenge, const QString &scope, bool force);
     void endAuthorization(const Status &outcome);
+    bool tokenNearExpiry() const;
+    void refreshAhead();
     void applyToken(const Json &tokenResult);
     Json tokenParams() const;
 
@@ -109,6 +111,8 @@ private:
     State m_state = State::Idle;
 
     QString m_token;
+    qint64 m_tokenExpiresAt = 0;  ///< Unix seconds, 0 = unknown
+    qint64 m_tokenReceivedAt = 0; ///< Unix seconds, when the agent handed it over
     QString m_scope;
     int m_generation = 0; ///< bumped whenever m_token changes
 

@@ -3,6 +3,7 @@
 #include "broker/AgentClient.h"
 #include "proxy/McpProxy.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QPointer>
 #include <QSignalSpy>
@@ -103,6 +104,24 @@ private Q_SLOTS:
         QCOMPARE(m_toHost->size(), 1);
         QCOMPARE_JSON(lastHostMessage()["id"], 1);
         QCOMPARE(str(lastHostMessage()["result"], "protocolVersion"), QStringLiteral("2025-11-25"));
+    }
+
+    void expiringTokenIsRefreshedBeforeSending()
+    {
+        m_agent->signedIn = true;
+        m_agent->token = QStringLiteral("tok-A");
+        m_agent->expiresAt = QDateTime::currentSecsSinceEpoch() - 1; // expired by the time it is used
+        QVERIFY(startProxy());
+        m_agent->token = QStringLiteral("tok-B");
+        m_agent->expiresAt = QDateTime::currentSecsSinceEpoch() + 3600;
+        m_proxy->fromHost(request(1, "tools/list"));
+        QTRY_COMPARE(transport()->sent.size(), 1);
+        QCOMPARE(transport()->sent.first().token, QStringLiteral("tok-B"));
+        QCOMPARE(m_agent->callsOf(QStringLiteral("token/get")).size(), 2);
+        // A fresh token is used as is: no further agent round trip.
+        m_proxy->fromHost(request(2, "tools/list"));
+        QCOMPARE(transport()->sent.size(), 2);
+        QCOMPARE(m_agent->callsOf(QStringLiteral("token/get")).size(), 2);
     }
 
     void withoutTokenTriesThenSignsInOn401()

@@ -50,6 +50,7 @@ public:
     bool signedIn = false;
     QString token;
     QString scope;
+    qint64 expiresAt = 0; ///< what token/get reports (0 = unknown)
     int logins = 0;
     int loginDelayMs = 0;
     std::optional<Error> loginError;
@@ -89,7 +90,7 @@ private:
                 return sendError(c, id, Error::loginRequired(QStringLiteral("sign in first")));
             return c->sendResult(id, Json{{"accessToken", toStd(token)},
                                           {"tokenType", "Bearer"},
-                                          {"expiresAt", 0},
+                                          {"expiresAt", expiresAt},
                                           {"scope", toStd(scope)}});
         }
         if (method == QLatin1String("login/start")) {
