@@ -2,7 +2,7 @@
 // `mcp-auth token` process, a refresh storm, and the agent's memory. Real agent, real oidc-provider,
 // real Secret Service (run through bench/run.sh). Prints a table; asserts nothing (not a test).
 import net from 'node:net';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as h from '../tests/e2e/lib/harness.mjs';
 
@@ -78,8 +78,10 @@ async function main() {
             cliLat.push(performance.now() - s);
         }
         rows.push([`mcp-auth token (new process each), ${CLI_RUNS} runs`, `p50 ${ms(pct(cliLat, 50))}, p99 ${ms(pct(cliLat, 99))}`]);
-        const timeOut = execFileSync('/usr/bin/time', ['-f', '%M', cli, 'token', mcp.url], { env: sandbox.env, stdio: ['ignore', 'ignore', 'pipe'] });
-        rows.push(['mcp-auth token peak RSS', `${(Number(String(timeOut).trim().split('\n').pop()) / 1024).toFixed(1)} MiB`]);
+        // GNU time prints the peak RSS (KiB) as the last line of stderr.
+        const timed = spawnSync('/usr/bin/time', ['-f', '%M', cli, 'token', mcp.url], { env: sandbox.env, encoding: 'utf8' });
+        const peakKiB = Number(timed.stderr.trim().split('\n').pop());
+        rows.push(['mcp-auth token peak RSS', `${(peakKiB / 1024).toFixed(1)} MiB`]);
 
         const loaded = procStatus(agentPid);
         rows.push(['agent RSS idle after sign-in / after load (peak)', `${idle.rss.toFixed(1)} / ${loaded.rss.toFixed(1)} MiB (${loaded.hwm.toFixed(1)} MiB)`]);

@@ -61,6 +61,9 @@ Status BrokerServer::listen(const QString &socketPath)
 
     // UserAccessOption: Qt creates the socket with owner-only access before it becomes visible.
     m_server->setSocketOptions(QLocalServer::UserAccessOption);
+    // A refresh storm (dozens of proxies asking at once) must queue, not see EAGAIN: Qt's default
+    // backlog is 50; match it to the connection cap.
+    m_server->setListenBacklogSize(m_maxConnections);
     if (!m_server->listen(socketPath))
         return Error::config(
             QStringLiteral("listen_failed"),

@@ -9,6 +9,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cstring>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <vector>
+
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -288,6 +293,35 @@ private Q_SLOTS:
         LocalLineClient d;
         QVERIFY(d.connectTo(m_path));
         QVERIFY(roundTrip(d, 1));
+    }
+
+    // A refresh storm: many clients connect before the agent's event loop accepts any of them.
+    // They must queue in the listen backlog, not be refused with EAGAIN (Qt's default backlog is
+    // 50). Raw non-blocking sockets, as a Node.js host uses: QLocalSocket would retry by itself.
+    void burstOfConnectionsIsQueued()
+    {
+        FakeIdentity identity;
+        BrokerServer server(identity);
+        echo(server);
+        QVERIFY(server.listen(m_path).ok());
+        sockaddr_un addr = {};
+        addr.sun_family = AF_UNIX;
+        const QByteArray path = QFile::encodeName(m_path);
+        QVERIFY(size_t(path.size()) < sizeof(addr.sun_path));
+        std::memcpy(addr.sun_path, path.constData(), size_t(path.size()));
+        std::vector<int> fds;
+        int refused = 0;
+        for (int i = 0; i < 200; ++i) {
+            const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            QVERIFY(fd >= 0);
+            fds.push_back(fd);
+            if (::connect(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof(addr)) != 0)
+                ++refused; // EAGAIN: the backlog is full
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(server.connectionCount(), 200 - refused, 10000);
+        for (const int fd : fds)
+            ::close(fd);
+        QCOMPARE(refused, 0);
     }
 
     void closeRemovesSocketAndClosesConnections()
