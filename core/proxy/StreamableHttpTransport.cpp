@@ -254,17 +254,25 @@ void StreamableHttpTransport::onData(quint64 key)
                           QStringLiteral("response larger than %1 bytes").arg(m_options.maxJsonBytes)));
         return; // read whole in onFinished
     }
-    const Result<QList<SseEvent>> events = s->parser.feed(s->reply->readAll());
-    if (!events) {
-        fail(key, events.error());
-        return;
-    }
-    if (!deliverEvents(key, *events))
+    if (!feedEvents(key, s->reply->readAll()))
         return;
     s = find(key);
     // The response arrived: the server SHOULD end the stream; do not hold the connection for it.
     if (s && s->kind != Stream::Kind::Listen && s->answered)
         removeStream(key);
+}
+
+// Parses more of a stream's SSE bytes and delivers the complete events. False when the stream is
+// gone afterwards (a parse error failed it, or delivering ended it).
+bool StreamableHttpTransport::feedEvents(quint64 key, const QByteArray &bytes)
+{
+    Stream *s = find(key);
+    const Result<QList<SseEvent>> events = s->parser.feed(bytes);
+    if (!events) {
+        fail(key, events.error());
+        return false;
+    }
+    return deliverEvents(key, *events);
 }
 
 bool StreamableHttpTransport::deliverEvents(quint64 key, const QList<SseEvent> &events)
@@ -334,12 +342,7 @@ void StreamableHttpTransport::onFinished(quint64 key)
     if (s->eventStream) {
         // Whatever arrived with the end of the stream.
         if (const QByteArray rest = reply->readAll(); !rest.isEmpty()) {
-            const Result<QList<SseEvent>> events = s->parser.feed(rest);
-            if (!events) {
-                fail(key, events.error());
-                return;
-            }
-            if (!deliverEvents(key, *events))
+            if (!feedEvents(key, rest))
                 return;
             s = find(key);
         }

@@ -83,6 +83,7 @@ private:
     void onFinished(quint64 key);
     void onPostFinished(quint64 key, QNetworkReply *reply, int status);
     void onStreamEnded(quint64 key, const Error &why);
+    bool feedEvents(quint64 key, const QByteArray &bytes);
     bool deliverEvents(quint64 key, const QList<SseEvent> &events);
     bool deliver(quint64 key, const Json &message);
     void fail(quint64 key, const Error &error);
