@@ -212,22 +212,27 @@ void LegacySseTransport::send(const Json &message)
     post(message);
 }
 
-void LegacySseTransport::post(const Json &message)
+void LegacySseTransport::post(const Json &message, const QUrl &url, int redirects)
 {
-    QNetworkRequest req = McpHttp::request(
-        m_postUrl, QByteArrayLiteral("application/json, text/event-stream"), m_extraHeaders, m_token);
+    QNetworkRequest req =
+        McpHttp::request(url.isEmpty() ? m_postUrl : url,
+                         QByteArrayLiteral("application/json, text/event-stream"), m_extraHeaders, m_token);
     req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     req.setTransferTimeout(m_postTimeoutMs);
-    QNetworkReply *reply = m_nam->post(req, toBytes(message));
+    // Sent at most once (see McpHttp::postOnce); same-origin 307/308 are followed below.
+    QNetworkReply *reply = McpHttp::postOnce(m_nam, req, toBytes(message));
     m_posts.insert(reply);
-    if (isRequest(message))
+    if (isRequest(message) && redirects == 0)
         m_owed << message;
-    connect(reply, &QNetworkReply::finished, this, [this, reply, message] {
+    connect(reply, &QNetworkReply::finished, this, [this, reply, message, redirects] {
         reply->deleteLater();
         m_posts.remove(reply);
         const int status = McpHttp::status(reply);
         if (status >= 200 && status < 300)
             return; // the answer comes on the stream
+        if (const QUrl target = McpHttp::redirectTarget(reply);
+            !target.isEmpty() && redirects < McpHttp::maxRedirects && m_state == State::Open)
+            return post(message, target, redirects + 1);
         m_owed.removeIf([&message](const Json &owed) { return owed == message; });
         if (status == 401 || status == 403) {
             Q_EMIT authorizationRequired(message, status, McpHttp::challenge(reply));

@@ -55,7 +55,7 @@ private:
     void onStreamData();
     void onStreamFinished();
     void handleEvent(const SseEvent &event);
-    void post(const Json &message);
+    void post(const Json &message, const QUrl &url = {}, int redirects = 0);
     void abandon(const Error &error); // fail what waits, stop, closed()
     void stopAll();                   // abort every reply without a signal
 

@@ -11,6 +11,7 @@
 #include <QString>
 #include <QUrl>
 
+class QNetworkAccessManager;
 class QNetworkReply;
 
 namespace mcpauth {
@@ -26,11 +27,24 @@ public:
 
     static constexpr auto jsonType = "application/json";
     static constexpr auto eventStreamType = "text/event-stream";
+    /// Same-origin 307/308 redirects one POST may follow.
+    static constexpr int maxRedirects = 5;
 
     /// A request to `url` with `Accept: accept`, the extra headers (from --header) and
     /// `Authorization: Bearer <token>` unless `token` is empty. No transfer timeout: callers time it.
     static QNetworkRequest request(const QUrl &url, const QByteArray &accept, const Headers &extraHeaders,
                                    const QString &token);
+
+    /// POSTs `body` so that Qt sends it at most once. Qt resends a request on its own when the
+    /// connection closes before any answer, even a POST (RFC 9110 §9.2.2: a client must not retry a
+    /// non-idempotent request automatically); a tools/call would then run twice. The body goes out
+    /// from a device that cannot be rewound, so such a drop is reported as an error instead
+    /// (QNetworkReply::ContentReSendError). `req` must not follow redirects automatically (the body
+    /// could not be sent again either): see redirectTarget().
+    static QNetworkReply *postOnce(QNetworkAccessManager *nam, QNetworkRequest req, const QByteArray &body);
+    /// For a 307/308 answer to a POST: the same-origin URL to POST to again, else an empty URL
+    /// (no redirect, another origin, which must not see the token, or not a 307/308).
+    static QUrl redirectTarget(const QNetworkReply *reply);
 
     /// One JSON-RPC message or a JSON array of them (a batch); anything else is
     /// Error::protocol("malformed_response"). `what` names the source in the error message.

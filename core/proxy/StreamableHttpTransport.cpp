@@ -48,6 +48,8 @@ struct StreamableHttpTransport::Stream
     Json requestId; // the id whose response this stream owes; null when none is expected
     bool isInitialize = false;
     bool sentSession = false; // the POST carried Mcp-Session-Id
+    QUrl postUrl;             // where a same-origin 307/308 sent the POST; empty: the endpoint
+    int redirects = 0;
     QPointer<QNetworkReply> reply;
     QTimer *timer = nullptr; // first byte / transfer deadline, then reconnection delay
     SseParser parser;
@@ -171,9 +173,9 @@ void StreamableHttpTransport::removeStream(quint64 key)
     // ~Stream aborts the reply.
 }
 
-QNetworkRequest StreamableHttpTransport::buildRequest(const QByteArray &accept) const
+QNetworkRequest StreamableHttpTransport::buildRequest(const QByteArray &accept, const QUrl &url) const
 {
-    QNetworkRequest req = McpHttp::request(m_endpoint, accept, m_extraHeaders, m_token);
+    QNetworkRequest req = McpHttp::request(url.isEmpty() ? m_endpoint : url, accept, m_extraHeaders, m_token);
     if (!m_sessionId.isEmpty())
         req.setRawHeader(kSessionHeader, m_sessionId.toLatin1());
     if (!m_protocolVersion.isEmpty())
@@ -184,11 +186,13 @@ QNetworkRequest StreamableHttpTransport::buildRequest(const QByteArray &accept) 
 void StreamableHttpTransport::post(quint64 key)
 {
     Stream *s = find(key);
-    QNetworkRequest req = buildRequest(kPostAccept);
+    QNetworkRequest req = buildRequest(kPostAccept, s->postUrl);
     req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     s->sentSession = !m_sessionId.isEmpty();
-    qCDebug(lcProxy) << "POST" << methodOf(s->message) << "to" << redactUrl(m_endpoint);
-    attach(key, m_nam->post(req, toBytes(s->message)), m_options.requestTimeoutMs);
+    qCDebug(lcProxy) << "POST" << methodOf(s->message) << "to" << redactUrl(req.url());
+    // Sent at most once: a connection cut before the answer fails this message (connection_lost)
+    // rather than running a tools/call twice.
+    attach(key, McpHttp::postOnce(m_nam, req, toBytes(s->message)), m_options.requestTimeoutMs);
 }
 
 void StreamableHttpTransport::get(quint64 key)
@@ -404,6 +408,23 @@ void StreamableHttpTransport::onPostFinished(quint64 key, QNetworkReply *reply, 
     const QByteArray body = reply->readAll();
     const QString host = m_endpoint.host();
 
+    if (status == 307 || status == 308) {
+        // postOnce() follows no redirect itself: POST the same message again, same origin only.
+        const QUrl target = McpHttp::redirectTarget(reply);
+        if (target.isEmpty() || s->redirects >= McpHttp::maxRedirects) {
+            fail(key,
+                 Error::protocol(QStringLiteral("http_error"),
+                                 QStringLiteral("%1 answered HTTP %2 with a redirect that is not followed "
+                                                "(another origin, or too many)")
+                                     .arg(host)
+                                     .arg(status)));
+            return;
+        }
+        ++s->redirects;
+        s->postUrl = target;
+        post(key);
+        return;
+    }
     if (status >= 200 && status < 300) {
         m_established = true;
         // Read any body as JSON, whatever its Content-Type says (some servers omit it).

@@ -74,7 +74,7 @@ private:
     Stream *find(quint64 key) const;
     quint64 addStream(std::unique_ptr<Stream> stream);
     void removeStream(quint64 key);
-    QNetworkRequest buildRequest(const QByteArray &accept) const;
+    QNetworkRequest buildRequest(const QByteArray &accept, const QUrl &url = {}) const;
     void post(quint64 key);
     void get(quint64 key);
     void attach(quint64 key, QNetworkReply *reply, int firstByteTimeoutMs);

@@ -304,6 +304,74 @@ private Q_SLOTS:
         QCOMPARE(rec->failures.size(), 1);
     }
 
+    // RFC 9110 §9.2.2: a POST is not idempotent, so a connection cut before any answer is an error
+    // for that message, never a silent second delivery (Qt resends such requests on its own; the e2e
+    // proxy test saw a tools/call run twice).
+    void connectionCutBeforeAnswerIsNotResent()
+    {
+        makeTransport();
+        QVERIFY(handshake());
+        int cuts = 0;
+        server->setHandler([&](const TestRequest &req) {
+            if (req.method == "POST" && method(req) == QLatin1String("tools/call") &&
+                body(req)["id"] == Json(7)) {
+                ++cuts;
+                TestResponse r;
+                r.behaviour = TestResponse::Behaviour::CloseImmediately;
+                return r;
+            }
+            return defaultServer(req);
+        });
+        transport->send(request(7, "tools/call"));
+        QTRY_COMPARE(rec->failures.size(), 1);
+        QVERIFY(rec->failures[0].first["id"] == Json(7));
+        QCOMPARE(rec->failureCode(), QStringLiteral("connection_lost"));
+        transport->send(request(8, "tools/call"));
+        QTRY_VERIFY(rec->hasResponse(8));
+        QCOMPARE(cuts, 1);
+        QCOMPARE(rec->failures.size(), 1);
+    }
+
+    // POSTs follow no redirect by themselves (see above); same-origin 307/308 are followed by the
+    // transport with the same body, others fail the message (the token stays at its origin).
+    void postRedirects_data()
+    {
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QString>("location");
+        QTest::addColumn<bool>("followed");
+        QTest::newRow("307 same origin") << 307 << QStringLiteral("/mcp/") << true;
+        QTest::newRow("308 same origin") << 308 << QStringLiteral("/mcp/") << true;
+        QTest::newRow("307 other origin") << 307 << QStringLiteral("http://localhost:1/mcp") << false;
+        QTest::newRow("302") << 302 << QStringLiteral("/mcp/") << false;
+    }
+    void postRedirects()
+    {
+        QFETCH(int, status);
+        QFETCH(QString, location);
+        QFETCH(bool, followed);
+        makeTransport();
+        QVERIFY(handshake());
+        server->setHandler([&](const TestRequest &req) {
+            if (req.method == "POST" && req.path == QLatin1String("/mcp") && body(req)["id"] == Json(9))
+                return TestResponse::redirect(location.toUtf8(), status);
+            return defaultServer(req);
+        });
+        transport->send(request(9, "tools/call", {{"name", "x"}}));
+        if (!followed) {
+            QTRY_COMPARE(rec->failures.size(), 1);
+            QCOMPARE(rec->failureCode(), QStringLiteral("http_error"));
+            QCOMPARE(server->count(QStringLiteral("/mcp/")), 0);
+            return;
+        }
+        QTRY_VERIFY(rec->hasResponse(9));
+        QVERIFY(rec->failures.isEmpty());
+        QCOMPARE(server->count(QStringLiteral("/mcp/")), 1);
+        const TestRequest again = server->requests().last();
+        QCOMPARE(again.path, QStringLiteral("/mcp/"));
+        QVERIFY(body(again) == request(9, "tools/call", {{"name", "x"}}));
+        QCOMPARE(again.header("Mcp-Session-Id"), QByteArray("sess-1"));
+    }
+
     void malformedJsonThenKeepsServing_data()
     {
         QTest::addColumn<bool>("sse");

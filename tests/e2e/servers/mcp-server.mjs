@@ -9,7 +9,7 @@
 // - tokens verified with jose: issuer's JWKS, iss, aud == this MCP URL exactly, exp, scope mcp:tools
 // - one tool, `whoami` -> {"sub":..., "scopes":[...], "clientId":...}
 // - test-only: GET /__test/check (Authorization: Bearer X) -> 200 {"ok":true,"sub":...} or 401 {"ok":false}
-//              GET /__test/stats -> {"checks","accepted","rejected","mcpRequests"}
+//              GET /__test/stats -> {"checks","accepted","rejected","mcpRequests","mcpUnauthorized" (401s at /mcp)}
 // Prints one JSON line {"ready":true,"url":...,"port":...,"issuer":...} on stdout once listening.
 import http from 'node:http';
 import { parseArgs } from 'node:util';
@@ -29,7 +29,7 @@ if (!issuer) {
     process.exit(2);
 }
 const MCP_SCOPE = 'mcp:tools';
-const stats = { checks: 0, accepted: 0, rejected: 0, mcpRequests: 0 };
+const stats = { checks: 0, accepted: 0, rejected: 0, mcpRequests: 0, mcpUnauthorized: 0 };
 
 // AS metadata, fetched once (the AS is started first).
 const asMetadata = await (await fetch(new URL('/.well-known/oauth-authorization-server', issuer))).json();
@@ -108,7 +108,13 @@ function buildMcpServer() {
 }
 
 // Stateless Streamable HTTP: one server + transport per request.
-app.all('/mcp', bearer, async (req, res) => {
+// Counts the 401s the MCP endpoint answers (a proxy holding an expired token meets one, then retries).
+const countUnauthorized = (_req, res, next) => {
+    res.on('finish', () => { if (res.statusCode === 401) stats.mcpUnauthorized += 1; });
+    next();
+};
+
+app.all('/mcp', countUnauthorized, bearer, async (req, res) => {
     stats.mcpRequests += 1;
     if (req.method !== 'POST') {
         res.status(405).set('Allow', 'POST').json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed' }, id: null });
