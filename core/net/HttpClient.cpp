@@ -2,6 +2,7 @@
 
 #include "common/Log.h"
 #include "common/Redact.h"
+#include "net/OneShotPost.h"
 #include "net/UrlPolicy.h"
 
 #include <QNetworkAccessManager>
@@ -170,7 +171,8 @@ QPointer<QNetworkReply> HttpClient::sendHop(QNetworkAccessManager *nam, const Op
         reply = nam->get(req);
         break;
     case HttpRequest::Method::Post:
-        reply = nam->post(req, request.body);
+        // Never resent by Qt: a token request sent twice could spend a rotated refresh token twice.
+        reply = OneShotPost::post(nam, req, request.body);
         break;
     case HttpRequest::Method::Delete:
         reply = nam->deleteResource(req);

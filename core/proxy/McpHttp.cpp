@@ -1,5 +1,7 @@
 #include "proxy/McpHttp.h"
 
+#include "net/OneShotPost.h"
+
 #include <QIODevice>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -8,40 +10,6 @@
 #include <cstring>
 
 namespace mcpauth {
-
-namespace {
-
-// A request body that can be read once and never rewound, so Qt cannot send it a second time.
-class OneShotBody : public QIODevice
-{
-public:
-    OneShotBody(QByteArray data, QObject *parent) : QIODevice(parent), m_data(std::move(data))
-    {
-        open(QIODevice::ReadOnly);
-    }
-    bool isSequential() const override { return true; }
-    bool reset() override { return false; }
-    qint64 bytesAvailable() const override { return m_data.size() - m_read + QIODevice::bytesAvailable(); }
-    bool atEnd() const override { return m_read >= m_data.size() && QIODevice::bytesAvailable() == 0; }
-
-protected:
-    qint64 readData(char *out, qint64 max) override
-    {
-        if (m_read >= m_data.size())
-            return -1;
-        const qint64 n = std::min(max, qint64(m_data.size()) - m_read);
-        std::memcpy(out, m_data.constData() + m_read, size_t(n));
-        m_read += n;
-        return n;
-    }
-    qint64 writeData(const char *, qint64) override { return -1; }
-
-private:
-    QByteArray m_data;
-    qint64 m_read = 0;
-};
-
-} // namespace
 
 QNetworkRequest McpHttp::request(const QUrl &url, const QByteArray &accept, const Headers &extraHeaders,
                                  const QString &token)
@@ -63,15 +31,8 @@ QNetworkRequest McpHttp::request(const QUrl &url, const QByteArray &accept, cons
 
 QNetworkReply *McpHttp::postOnce(QNetworkAccessManager *nam, QNetworkRequest req, const QByteArray &body)
 {
-    // With a Content-Length Qt streams a sequential device instead of buffering it (and a buffer
-    // could be rewound).
-    req.setHeader(QNetworkRequest::ContentLengthHeader, body.size());
-    req.setAttribute(QNetworkRequest::DoNotBufferUploadDataAttribute, true);
     req.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
-    auto *device = new OneShotBody(body, nullptr);
-    QNetworkReply *reply = nam->post(req, device);
-    device->setParent(reply);
-    return reply;
+    return OneShotPost::post(nam, std::move(req), body);
 }
 
 QUrl McpHttp::redirectTarget(const QNetworkReply *reply)

@@ -224,6 +224,24 @@ private Q_SLOTS:
         QVERIFY(server.requests().size() <= 7);
     }
 
+    // RFC 9110 §9.2.2: a POST is never sent again behind our back. For a refresh request that would
+    // present a rotated refresh token twice, and the authorization server would revoke the grant.
+    void postCutBeforeAnswerIsNotResent()
+    {
+        TestHttpServer server;
+        QVERIFY(server.listen());
+        server.route(QStringLiteral("/token"), [](const TestRequest &) {
+            TestResponse resp;
+            resp.behaviour = TestResponse::Behaviour::CloseImmediately;
+            return resp;
+        });
+        auto r = run(HttpRequest::postForm(server.url(QStringLiteral("/token")), "grant_type=refresh_token"));
+        QVERIFY(!r->ok());
+        QCOMPARE(r->error().category, Error::Category::Network);
+        QTest::qWait(200); // a resend would arrive right after the cut
+        QCOMPARE(server.count(QStringLiteral("/token")), 1);
+    }
+
     void refusesPlainHttpToRemoteHost()
     {
         auto r = run(HttpRequest::get(QUrl(QStringLiteral("http://auth.example.com/.well-known/x"))));
