@@ -369,4 +369,35 @@ void Discovery::finish(const Result<DiscoveryResult> &result)
         this, [this, result] { Q_EMIT finished(result); }, Qt::QueuedConnection);
 }
 
+Json DiscoveryResult::toJson() const
+{
+    Json d = Json::object();
+    d["prmUrl"] = toStd(prmUrl.toString());
+    d["prm"] = prm.toJson();
+    d["asMetadataUrl"] = toStd(asMetadataUrl.toString());
+    d["metadata"] = metadata.toJson();
+    d["legacyIssuer"] = legacyIssuer;
+    d["legacyEndpoints"] = legacyEndpoints;
+    return d;
+}
+
+std::optional<DiscoveryResult> DiscoveryResult::fromJson(const Json &json, const QUrl &resource,
+                                                         const QString &issuer, bool allowPlainHttp)
+{
+    auto prm = ProtectedResourceMetadata::fromJson(json.value("prm", Json::object()));
+    auto meta = AuthServerMetadata::fromJson(json.value("metadata", Json::object()), allowPlainHttp);
+    if (!prm || !meta)
+        return std::nullopt;
+    DiscoveryResult r;
+    r.resource = resource;
+    r.prmUrl = QUrl(jsonString(json, "prmUrl"));
+    r.prm = prm.value();
+    r.issuer = issuer;
+    r.asMetadataUrl = QUrl(jsonString(json, "asMetadataUrl"));
+    r.metadata = meta.value();
+    r.legacyIssuer = jsonBool(json, "legacyIssuer").value_or(false);
+    r.legacyEndpoints = jsonBool(json, "legacyEndpoints").value_or(false);
+    return r;
+}
+
 } // namespace mcpauth

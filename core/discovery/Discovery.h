@@ -33,6 +33,12 @@ struct DiscoveryResult
     bool legacyIssuer = false;
     /// ...and that origin publishes no metadata either: the 2025-03-26 default endpoints are used.
     bool legacyEndpoints = false;
+
+    /// The cached form kept in the state file (no challenge: it belongs to one request).
+    Json toJson() const;
+    /// Back from toJson(); metadata is validated again (allowPlainHttp as configured for the server).
+    static std::optional<DiscoveryResult> fromJson(const Json &json, const QUrl &resource,
+                                                   const QString &issuer, bool allowPlainHttp);
 };
 
 /// Steps 1–3 of the authorization engine for one MCP server: probe it for a Bearer challenge,

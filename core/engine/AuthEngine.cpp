@@ -1,5 +1,7 @@
 #include "engine/AuthEngine.h"
 
+#include "engine/ClientDirectory.h"
+
 #include "common/Log.h"
 #include "common/Redact.h"
 #include "discovery/ResourceUri.h"
@@ -18,8 +20,6 @@ namespace mcpauth {
 namespace {
 
 const char *const kServers = "servers";
-const char *const kRegistrations = "registrations";
-const char *const kServerConfig = "serverConfig";
 
 HttpClient withPlainHttp(const HttpClient &http)
 {
@@ -47,7 +47,7 @@ AuthEngine::AuthEngine(const HttpClient &http, const Clock &clock, SecretStore &
     : QObject(parent), m_http(http), m_clock(clock), m_secrets(secrets), m_stateFile(stateFile),
       m_browser(browser), m_options(options), m_tokenClient(std::make_unique<TokenClient>(m_http, m_clock)),
       m_plainHttpTokenClient(std::make_unique<TokenClient>(withPlainHttp(m_http), m_clock)),
-      m_state(Json::object())
+      m_state(Json::object()), m_clients(std::make_unique<ClientDirectory>(m_secrets))
 {}
 
 AuthEngine::~AuthEngine() = default;
@@ -64,19 +64,9 @@ void AuthEngine::start(QObject *context, StatusCallback done)
     }
     if (!m_state.contains(kServers) || !m_state[kServers].is_object())
         m_state[kServers] = Json::object();
-    if (!m_state.contains(kRegistrations) || !m_state[kRegistrations].is_object())
-        m_state[kRegistrations] = Json::object();
-    if (!m_state.contains(kServerConfig) || !m_state[kServerConfig].is_object())
-        m_state[kServerConfig] = Json::object();
-
-    for (auto it = m_state[kServerConfig].begin(); it != m_state[kServerConfig].end(); ++it) {
-        Result<ServerConfig> config = ServerConfig::fromJson(it.value());
-        if (config)
-            m_configs.insert(fromStd(it.key()), config.value());
-        else
-            qCWarning(lcEngine) << "ignoring the stored configuration of" << fromStd(it.key()) << ":"
-                                << config.error().message;
-    }
+    // Client identities first (synchronously, apart from their secrets): the records below need the
+    // per-server configuration. `done` runs from the event loop, after this function returns.
+    m_clients->load(m_state, context, std::move(done));
 
     for (auto it = m_state[kServers].begin(); it != m_state[kServers].end(); ++it) {
         const QUrl canonical(fromStd(it.key()));
@@ -87,76 +77,12 @@ void AuthEngine::start(QObject *context, StatusCallback done)
             s->mcpUrl = canonical;
         s->issuer = jsonString(rec, "issuer");
         if (rec.contains("discovery")) {
-            const Json &d = rec["discovery"];
-            auto prm = ProtectedResourceMetadata::fromJson(d.value("prm", Json::object()));
-            const ServerConfig *config = configFor(s->resourceString());
-            auto meta = AuthServerMetadata::fromJson(d.value("metadata", Json::object()),
+            const ServerConfig *config = m_clients->config(s->resourceString());
+            s->discovery = DiscoveryResult::fromJson(rec["discovery"], canonical, s->issuer,
                                                      config && config->allowHttp);
-            if (prm && meta) {
-                DiscoveryResult r;
-                r.resource = canonical;
-                r.prmUrl = QUrl(jsonString(d, "prmUrl"));
-                r.prm = prm.value();
-                r.issuer = s->issuer;
-                r.asMetadataUrl = QUrl(jsonString(d, "asMetadataUrl"));
-                r.metadata = meta.value();
-                r.legacyIssuer = jsonBool(d, "legacyIssuer").value_or(false);
-                r.legacyEndpoints = jsonBool(d, "legacyEndpoints").value_or(false);
-                s->discovery = r;
-            }
         }
         if (!jsonBool(rec, "signedIn").value_or(false))
             s->tokenState = ServerSession::TokenState::Absent;
-    }
-
-    // Registrations: public part from the state file, secrets from the secret store.
-    for (auto it = m_state[kRegistrations].begin(); it != m_state[kRegistrations].end(); ++it) {
-        auto reg = ClientRegistration::fromJson(it.value());
-        if (reg)
-            m_clients.insert(reg->issuer, reg.value());
-    }
-    loadSecrets(context, std::move(done));
-}
-
-// Client secrets (dynamic registrations by issuer, static clients by resource) from the secret store.
-void AuthEngine::loadSecrets(QObject *context, StatusCallback done)
-{
-    struct Pending
-    {
-        QString key;
-        std::function<void(const QString &)> apply;
-    };
-    QList<Pending> pending;
-    for (auto it = m_state[kRegistrations].begin(); it != m_state[kRegistrations].end(); ++it) {
-        const QString issuer = fromStd(it.key());
-        if (m_clients.contains(issuer) && jsonBool(it.value(), "hasSecret").value_or(false))
-            pending.append({clientSecretKey(issuer), [this, issuer](const QString &secret) {
-                                m_clients[issuer].clientSecret = secret;
-                            }});
-    }
-    for (auto it = m_state[kServerConfig].begin(); it != m_state[kServerConfig].end(); ++it) {
-        const QString resource = fromStd(it.key());
-        if (m_configs.value(resource).staticClient && jsonBool(it.value(), "hasSecret").value_or(false))
-            pending.append({staticSecretKey(resource), [this, resource](const QString &secret) {
-                                m_configs[resource].staticClient->clientSecret = secret;
-                            }});
-    }
-    if (pending.isEmpty()) {
-        QTimer::singleShot(0, context, [done] { done(okStatus()); });
-        return;
-    }
-    auto remaining = std::make_shared<int>(int(pending.size()));
-    for (const Pending &p : std::as_const(pending)) {
-        m_secrets.read(
-            p.key, this,
-            [p, remaining, context = QPointer<QObject>(context), done](Result<std::optional<QByteArray>> r) {
-                if (r && r.value())
-                    p.apply(QString::fromUtf8(*r.value()));
-                else if (!r)
-                    qCWarning(lcEngine) << "client secret unavailable:" << r.error().message;
-                if (--*remaining == 0 && context)
-                    done(okStatus());
-            });
     }
 }
 
@@ -383,11 +309,8 @@ void AuthEngine::dropTokens(ServerSession *s, const QString &reason)
 
 void AuthEngine::forgetClient(const QString &issuer)
 {
-    if (!m_clients.remove(issuer))
-        return;
-    m_state[kRegistrations].erase(toStd(issuer));
-    persist();
-    m_secrets.remove(clientSecretKey(issuer), this, [](Status) {});
+    if (m_clients->forget(issuer))
+        persist();
 }
 
 void AuthEngine::scheduleProactiveRefresh(ServerSession *s)
@@ -474,18 +397,8 @@ void AuthEngine::finishLogin(ServerSession *s, const Result<LoginOutcome> &r)
         return;
     }
     const LoginOutcome &o = r.value();
-    if (o.clientIsNew) {
-        m_clients.insert(o.client.issuer, o.client);
-        Json reg = o.client.toJson();
-        reg["hasSecret"] = !o.client.clientSecret.isEmpty();
-        m_state[kRegistrations][toStd(o.client.issuer)] = reg;
-        if (!o.client.clientSecret.isEmpty())
-            m_secrets.write(
-                clientSecretKey(o.client.issuer), o.client.clientSecret.toUtf8(), this, [](Status st) {
-                    if (!st)
-                        qCWarning(lcStorage) << "could not store the client secret:" << st.error().message;
-                });
-    }
+    if (o.clientIsNew)
+        m_clients->remember(o.client); // saved with the record below
     if (!s->issuer.isEmpty() && s->issuer != o.discovery.issuer) {
         // The server moved to another authorization server: the old tokens are useless there.
         m_secrets.remove(tokenKey(s), this, [](Status) {});
@@ -554,19 +467,12 @@ std::optional<ClientRegistration> AuthEngine::clientFor(const ServerSession *s) 
 Result<std::optional<ClientRegistration>> AuthEngine::selectClient(const QString &resource,
                                                                    const DiscoveryResult &d) const
 {
-    ClientSelector::Inputs in;
-    if (auto it = m_preRegistered.constFind(d.issuer); it != m_preRegistered.constEnd())
-        in.policyClient = *it;
-    in.config = configFor(resource);
-    if (auto it = m_clients.constFind(d.issuer); it != m_clients.constEnd())
-        in.stored = *it;
-    return ClientSelector::select(d, in);
+    return m_clients->select(resource, d);
 }
 
 const ServerConfig *AuthEngine::configFor(const QString &resource) const
 {
-    const auto it = m_configs.constFind(resource);
-    return it == m_configs.constEnd() ? nullptr : &*it;
+    return m_clients->config(resource);
 }
 
 HttpClient AuthEngine::httpFor(const QString &resource) const
@@ -597,30 +503,13 @@ void AuthEngine::configure(const QUrl &mcpUrl, const ServerConfig &config, QObje
         return;
     }
     const QString resource = ResourceUri::toString(canonical.value());
-    auto commit = [this, resource, config, context = QPointer<QObject>(context), done](Status st) {
-        if (!st) {
-            if (context)
-                done(st.error().withContext(QStringLiteral("storing the client secret")));
-            return;
-        }
-        if (config.isEmpty()) {
-            m_configs.remove(resource);
-            m_state[kServerConfig].erase(toStd(resource));
-        } else {
-            m_configs.insert(resource, config);
-            m_state[kServerConfig][toStd(resource)] = config.toJson();
-        }
-        persist();
-        qCInfo(lcEngine) << "configuration of" << resource << "replaced";
-        if (context)
-            done(okStatus());
-    };
-    // The secret first: the state file must never say "hasSecret" for a secret the keychain lacks.
-    const QString secret = config.staticClient ? config.staticClient->clientSecret : QString();
-    if (!secret.isEmpty())
-        m_secrets.write(staticSecretKey(resource), secret.toUtf8(), this, commit);
-    else
-        m_secrets.remove(staticSecretKey(resource), this, commit);
+    m_clients->configure(resource, config, this,
+                         [this, context = QPointer<QObject>(context), done](Status st) {
+                             if (st)
+                                 persist();
+                             if (context)
+                                 done(st);
+                         });
 }
 
 ServerConfig AuthEngine::configuration(const QUrl &mcpUrl) const
@@ -632,7 +521,7 @@ ServerConfig AuthEngine::configuration(const QUrl &mcpUrl) const
 
 void AuthEngine::addPreRegisteredClient(const ClientRegistration &client)
 {
-    m_preRegistered.insert(client.issuer, client);
+    m_clients->addPreRegistered(client);
 }
 
 QList<ServerStatus> AuthEngine::servers() const
@@ -640,37 +529,9 @@ QList<ServerStatus> AuthEngine::servers() const
     QList<ServerStatus> out;
     const qint64 now = m_clock.now();
     for (const ServerSession *s : m_sessions) {
-        if (s->issuer.isEmpty() && s->activity == ServerSession::Activity::Idle && s->lastError.isEmpty())
-            continue; // asked about once, never signed in, nothing to report
-        ServerStatus st;
-        st.resource = s->resourceString();
-        st.issuer = s->issuer;
-        st.lastError = s->lastError;
-        const Json rec = m_state[kServers].value(toStd(st.resource), Json::object());
-        const bool present = s->tokenState == ServerSession::TokenState::Present ||
-                             (s->tokenState == ServerSession::TokenState::Unknown &&
-                              jsonBool(rec, "signedIn").value_or(false));
-        st.expiresAt = s->tokenState == ServerSession::TokenState::Present
-                           ? s->tokens.expiresAt
-                           : jsonInt(rec, "expiresAt").value_or(0);
-        st.scope =
-            s->tokenState == ServerSession::TokenState::Present ? s->tokens.scope : jsonString(rec, "scope");
-        switch (s->activity) {
-        case ServerSession::Activity::SigningIn:
-            st.state = QStringLiteral("signing_in");
-            break;
-        case ServerSession::Activity::Refreshing:
-            st.state = QStringLiteral("refreshing");
-            break;
-        default:
-            if (!present)
-                st.state = QStringLiteral("signed_out");
-            else if (st.expiresAt > 0 && st.expiresAt <= now)
-                st.state = QStringLiteral("expired"); // a refresh on next use may still revive it
-            else
-                st.state = QStringLiteral("signed_in");
-        }
-        out << st;
+        const Json record = m_state[kServers].value(toStd(s->resourceString()), Json::object());
+        if (std::optional<ServerStatus> st = s->status(record, now))
+            out << *st;
     }
     std::sort(out.begin(), out.end(),
               [](const ServerStatus &a, const ServerStatus &b) { return a.resource < b.resource; });
@@ -695,23 +556,17 @@ void AuthEngine::saveRecord(ServerSession *s)
     rec["signedIn"] = s->tokenState == ServerSession::TokenState::Present;
     rec["expiresAt"] = s->tokens.expiresAt;
     rec["scope"] = toStd(s->tokens.scope);
-    if (s->discovery) {
-        Json d = Json::object();
-        d["prmUrl"] = toStd(s->discovery->prmUrl.toString());
-        d["prm"] = s->discovery->prm.toJson();
-        d["asMetadataUrl"] = toStd(s->discovery->asMetadataUrl.toString());
-        d["metadata"] = s->discovery->metadata.toJson();
-        d["legacyIssuer"] = s->discovery->legacyIssuer;
-        d["legacyEndpoints"] = s->discovery->legacyEndpoints;
-        rec["discovery"] = d;
-    }
+    if (s->discovery)
+        rec["discovery"] = s->discovery->toJson();
     m_state[kServers][toStd(s->resourceString())] = rec;
     persist();
 }
 
 void AuthEngine::persist()
 {
-    const Status st = m_stateFile.save(m_state);
+    Json out = m_state;
+    m_clients->saveInto(out);
+    const Status st = m_stateFile.save(out);
     if (!st)
         qCWarning(lcStorage) << "could not save state:" << st.error().message;
 }
@@ -720,16 +575,6 @@ QString AuthEngine::tokenKey(const ServerSession *s) const
 {
     // Tokens are kept per (resource, issuer, account); one account per server for now.
     return QStringLiteral("tokens|%1|%2|default").arg(s->resourceString(), s->issuer);
-}
-
-QString AuthEngine::clientSecretKey(const QString &issuer)
-{
-    return QStringLiteral("client-secret|%1").arg(issuer);
-}
-
-QString AuthEngine::staticSecretKey(const QString &resource)
-{
-    return QStringLiteral("static-client-secret|%1").arg(resource);
 }
 
 } // namespace mcpauth

@@ -6,6 +6,7 @@
 #include "discovery/Discovery.h"
 #include "discovery/WwwAuthenticate.h"
 #include "engine/ServerConfig.h"
+#include "engine/ServerSession.h"
 #include "net/HttpClient.h"
 #include "registration/ClientRegistration.h"
 #include "tokens/TokenSet.h"
@@ -20,22 +21,12 @@
 namespace mcpauth {
 
 class Browser;
+class ClientDirectory;
 class SecretStore;
 class ServerSession;
 class StateFile;
 class TokenClient;
 struct LoginOutcome;
-
-/// What `servers/list` and `mcp-auth status` show for one server.
-struct ServerStatus
-{
-    QString resource;
-    QString issuer;
-    QString state; ///< "signed_in", "expired", "signed_out", "signing_in", "refreshing"
-    qint64 expiresAt = 0;
-    QString scope;
-    QString lastError;
-};
 
 /// The agent's authorization engine: one session per MCP server, every token, every sign-in and
 /// every refresh of the machine's user goes through it (design.md "Processes"). It guarantees one
@@ -128,12 +119,9 @@ private:
     QString resourceParam(const ServerSession *s) const;
     void startLogin(ServerSession *s, const QString &scope, const LoginOptions &options);
     void finishLogin(ServerSession *s, const Result<LoginOutcome> &r);
-    void loadSecrets(QObject *context, StatusCallback done);
     void saveRecord(ServerSession *s);
     void persist();
     QString tokenKey(const ServerSession *s) const;
-    static QString clientSecretKey(const QString &issuer);
-    static QString staticSecretKey(const QString &resource);
 
     HttpClient m_http;
     const Clock &m_clock;
@@ -144,10 +132,8 @@ private:
     std::unique_ptr<TokenClient> m_tokenClient;
     std::unique_ptr<TokenClient> m_plainHttpTokenClient; ///< for servers configured with allowHttp
     Json m_state;
-    QHash<QString, ServerSession *> m_sessions;         ///< by canonical resource string
-    QHash<QString, ClientRegistration> m_clients;       ///< stored registrations by issuer (with secrets)
-    QHash<QString, ClientRegistration> m_preRegistered; ///< configured clients by issuer
-    QHash<QString, ServerConfig> m_configs;             ///< by canonical resource string
+    QHash<QString, ServerSession *> m_sessions; ///< by canonical resource string
+    std::unique_ptr<ClientDirectory> m_clients; ///< client identities and per-server configuration
 };
 
 } // namespace mcpauth

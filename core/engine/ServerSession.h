@@ -1,5 +1,6 @@
 #pragma once
 
+#include "common/Json.h"
 #include "common/Result.h"
 #include "discovery/Discovery.h"
 #include "tokens/TokenSet.h"
@@ -16,6 +17,17 @@
 namespace mcpauth {
 
 class LoginFlow;
+
+/// What `servers/list` and `mcp-auth status` show for one server.
+struct ServerStatus
+{
+    QString resource;
+    QString issuer;
+    QString state; ///< "signed_in", "expired", "signed_out", "signing_in", "refreshing"
+    qint64 expiresAt = 0;
+    QString scope;
+    QString lastError;
+};
 
 /// Everything the agent knows and is doing for one MCP server (one canonical resource URI):
 /// where it signs in, the tokens once loaded from the keychain, and the one refresh or one sign-in
@@ -57,6 +69,9 @@ public:
     /// Completes every waiter in `list` with `result` (skipping those whose context died) and empties it.
     static void resolve(QList<Waiter> &list, const Result<TokenSet> &result);
     QString resourceString() const;
+    /// What status shows for this server; `record` is its entry in the state file, which answers
+    /// for tokens not read from the keychain yet. Nullopt: nothing to report (asked about once).
+    std::optional<ServerStatus> status(const Json &record, qint64 now) const;
 };
 
 } // namespace mcpauth
