@@ -2,6 +2,7 @@
 
 #include "broker/SocketPath.h"
 #include "common/Log.h"
+#include "discovery/MetadataFields.h"
 #include "proxy/McpProxy.h"
 #include "proxy/ProxyOptions.h"
 #include "proxy/StdioChannel.h"
@@ -175,8 +176,7 @@ static bool parseWithUrl(QCommandLineParser &parser, const QStringList &args, QS
     }
     *url = pos.first();
     const QUrl u(*url, QUrl::StrictMode);
-    if (!u.isValid() || u.host().isEmpty() ||
-        (u.scheme() != QLatin1String("https") && u.scheme() != QLatin1String("http"))) {
+    if (!isHttpUrl(u)) {
         *problem = QStringLiteral("not an http(s) URL: ") + *url;
         return false;
     }

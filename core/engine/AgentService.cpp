@@ -4,6 +4,7 @@
 #include "broker/JsonRpcConnection.h"
 #include "broker/RpcErrors.h"
 #include "common/Log.h"
+#include "discovery/MetadataFields.h"
 #include "engine/AuthEngine.h"
 
 #include <QCoreApplication>
@@ -18,8 +19,7 @@ std::optional<QUrl> resourceParam(const Json &params, QString *why)
 {
     const QString text = jsonString(params, "resource");
     const QUrl url(text, QUrl::StrictMode);
-    if (text.isEmpty() || !url.isValid() || url.host().isEmpty() ||
-        (url.scheme() != QLatin1String("https") && url.scheme() != QLatin1String("http"))) {
+    if (!isHttpUrl(url)) {
         *why = QStringLiteral("params.resource must be the MCP server's http(s) URL");
         return std::nullopt;
     }
@@ -57,8 +57,7 @@ std::optional<AuthEngine::LoginOptions> loginOptions(const Json &params, QString
     if (!rm.isEmpty()) {
         // Only an absolute http(s) URL is followed (as the WWW-Authenticate parser would accept).
         const QUrl url(rm, QUrl::StrictMode);
-        if (!url.isValid() || url.host().isEmpty() ||
-            (url.scheme() != QLatin1String("https") && url.scheme() != QLatin1String("http"))) {
+        if (!isHttpUrl(url)) {
             *why = QStringLiteral("params.challenge.resourceMetadata must be an absolute http(s) URL");
             return std::nullopt;
         }

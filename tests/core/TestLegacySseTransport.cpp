@@ -1,4 +1,5 @@
 #include "TestHttpServer.h"
+#include "TransportRecorder.h"
 #include "proxy/LegacySseTransport.h"
 
 #include <QNetworkAccessManager>
@@ -24,24 +25,7 @@ QByteArray sseMessage(const Json &message)
     return "event: message\ndata: " + toBytes(message) + "\n\n";
 }
 
-struct Recorder
-{
-    QList<Json> messages;
-    QList<QPair<Json, Error>> failures;
-    QList<std::tuple<Json, int, BearerChallenge>> auth;
-    int closed = 0;
-
-    explicit Recorder(McpTransport *t)
-    {
-        QObject::connect(t, &McpTransport::messageReceived, t, [this](const Json &m) { messages << m; });
-        QObject::connect(t, &McpTransport::sendFailed, t,
-                         [this](const Json &m, const Error &e) { failures << qMakePair(m, e); });
-        QObject::connect(
-            t, &McpTransport::authorizationRequired, t,
-            [this](const Json &m, int s, const BearerChallenge &c) { auth << std::make_tuple(m, s, c); });
-        QObject::connect(t, &McpTransport::closed, t, [this] { ++closed; });
-    }
-};
+using Recorder = TransportRecorder;
 
 } // namespace
 
