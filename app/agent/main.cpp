@@ -1,4 +1,6 @@
 #include "AgentRuntime.h"
+#include "PlatformPeerIdentity.h"
+#include "ProcessHardening.h"
 #include "broker/SocketPath.h"
 
 #include <QApplication>
@@ -6,11 +8,14 @@
 #include <QCoreApplication>
 #include <QTimer>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
 int main(int argc, char **argv)
 {
+    // First, before any secret exists in this process: no core dumps, no ptrace by peers.
+    mcpauth::hardenProcess();
     // Headless when asked, or when there is no display to put a tray on.
     bool headless = qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY");
     for (int i = 1; i < argc; ++i)
@@ -32,8 +37,16 @@ int main(int argc, char **argv)
     parser.addOptions({headlessOpt, socketOpt});
     parser.process(*app);
 
-    const QString socketPath =
-        parser.isSet(socketOpt) ? parser.value(socketOpt) : mcpauth::SocketPath::defaultPath();
+    QString socketPath = parser.value(socketOpt);
+    if (!parser.isSet(socketOpt)) {
+        const auto path =
+            mcpauth::SocketPath::defaultPath(mcpauth::createPeerIdentityProvider()->currentUid());
+        if (!path) {
+            std::fprintf(stderr, "mcp-auth-agent: %s\n", qPrintable(path.error().message));
+            return 1;
+        }
+        socketPath = path.value();
+    }
     mcpauth::AgentRuntime runtime(socketPath);
     QTimer::singleShot(0, &runtime, &mcpauth::AgentRuntime::start);
     return QCoreApplication::exec();

@@ -89,7 +89,9 @@ The callback port, --host and --callback-path are accepted and ignored: the agen
 
 } // namespace
 
-Cli::Cli(QStringList arguments, QObject *parent) : QObject(parent), m_args(std::move(arguments)) {}
+Cli::Cli(QStringList arguments, const PeerIdentityProvider &identity, QObject *parent)
+    : QObject(parent), m_args(std::move(arguments)), m_identity(identity)
+{}
 
 void Cli::run()
 {
@@ -138,14 +140,21 @@ void Cli::fail(const Error &error)
     err(error.message);
     if (error.category == Error::Category::LoginRequired)
         return finish(LoginRequired);
-    if (error.code == QLatin1String("agent_unavailable"))
+    // No agent of ours to talk to: none answers, or what answers (or its folder) is not ours.
+    static const QStringList unavailable = {
+        QStringLiteral("agent_unavailable"), QStringLiteral("agent_impostor"),
+        QStringLiteral("socket_dir_unsafe"), QStringLiteral("no_private_dir")};
+    if (unavailable.contains(error.code))
         return finish(AgentUnavailable);
     finish(Failure);
 }
 
 void Cli::withAgent(bool startIfMissing, std::function<void()> then)
 {
-    m_agent = new AgentClient(SocketPath::defaultPath(), this);
+    const Result<QString> path = SocketPath::defaultPath(m_identity.currentUid());
+    if (!path)
+        return fail(path.error());
+    m_agent = new AgentClient(path.value(), m_identity, this);
     auto connected = [this, then](Status st) {
         if (!st)
             return fail(st.error());

@@ -17,7 +17,8 @@ class Cli : public QObject
 public:
     enum ExitCode { Ok = 0, Failure = 1, Usage = 2, LoginRequired = 3, AgentUnavailable = 4 };
 
-    Cli(QStringList arguments, QObject *parent = nullptr);
+    /// `identity` checks who serves the agent socket; it must outlive the Cli.
+    Cli(QStringList arguments, const PeerIdentityProvider &identity, QObject *parent = nullptr);
     /// Starts the command; the application quits with its exit code when it ends.
     void run();
 
@@ -35,6 +36,7 @@ private:
     void cmdProxy();
 
     QStringList m_args;
+    const PeerIdentityProvider &m_identity;
     QString m_command;
     AgentClient *m_agent = nullptr;
 };

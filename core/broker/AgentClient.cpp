@@ -41,7 +41,8 @@ Error errorFromRpc(const Json &error)
     return e;
 }
 
-AgentClient::AgentClient(QString socketPath, QObject *parent) : QObject(parent), m_path(std::move(socketPath))
+AgentClient::AgentClient(QString socketPath, const PeerIdentityProvider &identity, QObject *parent)
+    : QObject(parent), m_path(std::move(socketPath)), m_identity(identity)
 {
     connect(&m_socket, &QLocalSocket::readyRead, this, &AgentClient::onReadyRead);
     connect(&m_socket, &QLocalSocket::disconnected, this, [this] {
@@ -72,13 +73,38 @@ void AgentClient::attempt(const QString &agentProgram, qint64 deadline, bool sta
                           std::function<void(Status)> done)
 {
     m_socket.abort();
+    m_peerVerified = false;
+    // The agent's directory must be ours alone before we connect to anything in it: a socket in a
+    // folder someone else controls may be theirs. A missing directory only means no agent yet.
+    const Status dirOk = SocketPath::checkDirectory(m_path, m_identity.currentUid());
+    if (!dirOk && dirOk.error().category == Error::Category::Security) {
+        QTimer::singleShot(0, this, [done, e = dirOk.error()] { done(e); });
+        return;
+    }
     // Connection attempts are async; a one-shot pair of connections decides the outcome.
     auto settled = std::make_shared<bool>(false);
     auto *ctx = new QObject(this);
-    connect(&m_socket, &QLocalSocket::connected, ctx, [ctx, settled, done] {
+    connect(&m_socket, &QLocalSocket::connected, ctx, [this, ctx, settled, done] {
         if (std::exchange(*settled, true))
             return;
         ctx->deleteLater();
+        // Who listens is the kernel's word, not the path's: refuse before a byte is written.
+        const PeerInfo peer = m_identity.identify(&m_socket);
+        if (!peer.known || peer.uid != m_identity.currentUid()) {
+            m_socket.abort();
+            qCWarning(lcBroker) << "refusing agent socket" << m_path << "served by uid" << peer.uid;
+            done(Error::security(
+                QStringLiteral("agent_impostor"),
+                peer.known ? QStringLiteral("refusing the agent socket %1: it is served by another user "
+                                            "(uid %2), not by your agent; nothing was sent")
+                                 .arg(m_path)
+                                 .arg(peer.uid)
+                           : QStringLiteral("refusing the agent socket %1: the peer's identity cannot be "
+                                            "checked; nothing was sent")
+                                 .arg(m_path)));
+            return;
+        }
+        m_peerVerified = true;
         done(okStatus());
     });
     connect(&m_socket, &QLocalSocket::errorOccurred, ctx,
@@ -91,7 +117,7 @@ void AgentClient::attempt(const QString &agentProgram, qint64 deadline, bool sta
                 if (!started && !agentProgram.isEmpty()) {
                     // Like gpg-agent: nobody answers, so start a headless agent, detached, same environment.
                     // The agent checks the directory's owner again when it starts; here it only has to exist.
-                    const Status dir = SocketPath::prepareDirectory(m_path, -1);
+                    const Status dir = SocketPath::prepareDirectory(m_path, m_identity.currentUid());
                     if (!dir) {
                         done(dir.error());
                         return;
@@ -129,7 +155,7 @@ void AgentClient::attempt(const QString &agentProgram, qint64 deadline, bool sta
 
 void AgentClient::call(const QString &method, const Json &params, ResultCallback done)
 {
-    if (m_socket.state() != QLocalSocket::ConnectedState) {
+    if (m_socket.state() != QLocalSocket::ConnectedState || !m_peerVerified) {
         QTimer::singleShot(0, this, [done] {
             done(Error::network(QStringLiteral("agent_unavailable"),
                                 QStringLiteral("not connected to the agent")));
@@ -160,7 +186,7 @@ void AgentClient::onReadyRead()
     while ((nl = m_buffer.indexOf('\n')) >= 0) {
         const QByteArray line = m_buffer.left(nl);
         m_buffer.remove(0, nl + 1);
-        Result<Json> msg = parseJsonObject(line, QStringLiteral("agent reply"));
+        Result<Json> msg = parseJsonObject(line, QStringLiteral("agent reply"), kMaxMcpJsonDepth);
         if (!msg)
             continue;
         const std::optional<qint64> id = jsonInt(msg.value(), "id");

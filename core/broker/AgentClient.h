@@ -1,5 +1,6 @@
 #pragma once
 
+#include "broker/PeerIdentity.h"
 #include "common/Json.h"
 #include "common/Result.h"
 
@@ -14,13 +15,19 @@ namespace mcpauth {
 /// Client side of the agent's local socket: JSON-RPC 2.0, one object per line. Used by the
 /// `mcp-auth` CLI and the stdio proxy. Like gpg-agent, connectOrStart() launches a headless agent
 /// when none answers and waits for it to come up.
+///
+/// It checks what the agent checks before a single byte is sent (security.md §1): the socket's
+/// directory is ours and mode 0700 (SocketPath::checkDirectory), and the process listening on it
+/// runs as our user (the kernel's peer credentials). Anything else is an impostor: the connection
+/// is dropped and the caller gets Error::security, code "socket_dir_unsafe" or "agent_impostor".
 class AgentClient : public QObject
 {
     Q_OBJECT
 public:
     using ResultCallback = std::function<void(Result<Json>)>;
 
-    explicit AgentClient(QString socketPath, QObject *parent = nullptr);
+    /// `identity` reads the listening peer's uid and gives ours; it must outlive the client.
+    AgentClient(QString socketPath, const PeerIdentityProvider &identity, QObject *parent = nullptr);
     ~AgentClient() override;
 
     /// Connects; if nothing answers, starts `agentProgram --headless --socket PATH` detached and
@@ -46,8 +53,10 @@ private:
     void failAll(const Error &error);
 
     QString m_path;
+    const PeerIdentityProvider &m_identity;
     QLocalSocket m_socket;
     QByteArray m_buffer;
+    bool m_peerVerified = false; ///< the connected peer runs as our user (checked before any write)
     qint64 m_nextId = 1;
     QHash<qint64, ResultCallback> m_pending;
 };

@@ -98,6 +98,24 @@ QString BrokerServer::socketPath() const
     return m_server->fullServerName();
 }
 
+bool BrokerServer::evictStalled()
+{
+    // The longest-stalled client (an unfinished line, or replies it does not read) makes room: a
+    // well-behaved client is never evicted, and a flood of half-open lines cannot lock others out.
+    JsonRpcConnection *victim = nullptr;
+    const auto connections = findChildren<JsonRpcConnection *>(Qt::FindDirectChildrenOnly);
+    for (JsonRpcConnection *c : connections)
+        if (c->state() == JsonRpcConnection::State::Open && c->isStalled() &&
+            (!victim || c->stalledSince() < victim->stalledSince()))
+            victim = c;
+    if (!victim)
+        return false;
+    qCWarning(lcBroker) << "connection limit reached: dropping stalled connection of pid"
+                        << victim->peer().pid;
+    victim->abort(); // closed() → --m_connections, synchronously
+    return true;
+}
+
 void BrokerServer::onNewConnection()
 {
     while (QLocalSocket *socket = m_server->nextPendingConnection()) {
@@ -111,6 +129,9 @@ void BrokerServer::onNewConnection()
             socket->deleteLater();
             continue;
         }
+        // A slot held by a client that stopped midway goes to this one (security.md §6).
+        if (m_connections >= m_maxConnections)
+            evictStalled();
         if (m_connections >= m_maxConnections) {
             qCWarning(lcBroker) << "refused connection from pid" << peer.pid << ": already" << m_connections
                                 << "connections";
@@ -127,7 +148,8 @@ void BrokerServer::onNewConnection()
                 socket->deleteLater();
             continue;
         }
-        auto *connection = new JsonRpcConnection(socket, std::move(peer), m_maxLineBytes, this);
+        auto *connection =
+            new JsonRpcConnection(socket, std::move(peer), m_maxLineBytes, this, &m_lineBudget);
         ++m_connections;
         connect(connection, &JsonRpcConnection::closed, this, [this, connection] {
             --m_connections;

@@ -19,7 +19,9 @@ class BrokerServer : public QObject
 {
     Q_OBJECT
 public:
-    /// Simultaneous connections accepted; beyond that, new clients get RpcError::Busy and are closed.
+    /// Simultaneous connections accepted. At the limit, the longest-stalled connection (see
+    /// JsonRpcConnection::isStalled()) is dropped for the newcomer; when none is stalled, new
+    /// clients get RpcError::Busy and are closed.
     static constexpr int defaultMaxConnections = 256;
 
     explicit BrokerServer(const PeerIdentityProvider &identity, QObject *parent = nullptr);
@@ -37,6 +39,8 @@ public:
     /// Maximum line length handed to each JsonRpcConnection.
     void setMaxLineBytes(qsizetype max) { m_maxLineBytes = max; }
     int connectionCount() const { return m_connections; }
+    /// Bytes of unfinished lines all connections may hold together (default 32 MiB).
+    void setLineBudget(qsizetype bytes) { m_lineBudget.limit = bytes; }
 
     /// Fires once per accepted peer with the current user's uid. The server owns `connection` and
     /// deletes it (deleteLater) after its closed() signal.
@@ -44,12 +48,14 @@ public:
 
 private:
     void onNewConnection();
+    bool evictStalled();
 
     const PeerIdentityProvider &m_identity;
     QLocalServer *m_server;
     int m_connections = 0;
     int m_maxConnections = defaultMaxConnections;
     qsizetype m_maxLineBytes = 1 << 20;
+    JsonRpcConnection::LineBudget m_lineBudget; ///< unfinished lines of every connection, together
 };
 
 } // namespace mcpauth

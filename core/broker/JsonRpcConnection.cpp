@@ -3,6 +3,7 @@
 #include "broker/RpcErrors.h"
 #include "common/Log.h"
 
+#include <QDateTime>
 #include <QLocalSocket>
 #include <QTimer>
 
@@ -19,11 +20,28 @@ bool isValidId(const Json &id)
 } // namespace
 
 JsonRpcConnection::JsonRpcConnection(QLocalSocket *socket, PeerInfo peer, qsizetype maxLineBytes,
-                                     QObject *parent)
-    : QObject(parent), m_socket(socket), m_peer(std::move(peer)), m_maxLineBytes(maxLineBytes)
+                                     QObject *parent, LineBudget *budget)
+    : QObject(parent), m_socket(socket), m_peer(std::move(peer)), m_maxLineBytes(maxLineBytes),
+      m_budget(budget)
 {
     m_socket->setParent(this);
+    // Qt reads ahead only this much; the rest waits in the kernel, which then blocks the writer.
+    m_socket->setReadBufferSize(readBufferBytes);
+    m_lineTimer.setSingleShot(true);
+    m_lineTimer.setInterval(std::chrono::seconds(10));
+    m_drainTimer.setSingleShot(true);
+    m_drainTimer.setInterval(std::chrono::seconds(10));
+    connect(&m_lineTimer, &QTimer::timeout, this,
+            [this] { cut("left a line unfinished", QStringLiteral("request line not finished in time")); });
+    connect(&m_drainTimer, &QTimer::timeout, this, [this] {
+        qCWarning(lcBroker) << "pid" << m_peer.pid << "does not read its replies; disconnecting";
+        abort(); // its replies cannot be flushed: it does not read
+    });
     connect(m_socket, &QLocalSocket::readyRead, this, &JsonRpcConnection::onReadyRead);
+    connect(m_socket, &QLocalSocket::bytesWritten, this, [this] {
+        if (m_drainTimer.isActive() && !backedUp())
+            onReadyRead(); // drained: take up the lines waiting in the buffer and the kernel
+    });
     connect(m_socket, &QLocalSocket::disconnected, this, &JsonRpcConnection::finish);
     // Bytes may have arrived before we were connected, and the peer may already be gone: look on
     // the event loop so the owner has had the chance to connect to our signals.
@@ -39,41 +57,105 @@ JsonRpcConnection::~JsonRpcConnection()
 {
     // The socket is our child; stop it from calling back into a half-destroyed object.
     disconnect(m_socket, nullptr, this, nullptr);
+    setBuffer({});
+}
+
+void JsonRpcConnection::setTimeouts(std::chrono::milliseconds line, std::chrono::milliseconds drain)
+{
+    m_lineTimer.setInterval(line);
+    m_drainTimer.setInterval(drain);
+}
+
+bool JsonRpcConnection::backedUp() const
+{
+    return m_socket->bytesToWrite() > maxUnsentBytes;
+}
+
+void JsonRpcConnection::setBuffer(QByteArray buffer)
+{
+    if (m_budget)
+        m_budget->used += buffer.size() - m_buffer.size();
+    m_buffer = std::move(buffer);
 }
 
 void JsonRpcConnection::onReadyRead()
 {
+    bool lineDone = false;
     while (m_state == State::Open) {
-        const QByteArray chunk = m_socket->read(64 * 1024);
+        handleBufferedLines(&lineDone);
+        if (m_state != State::Open || backedUp())
+            break;
+        // What is left is one unfinished line. Count it before its newline arrives: a client that
+        // never sends one must not make the agent hold an unbounded line in memory.
+        if (m_buffer.size() > m_maxLineBytes) {
+            cut("sent a line that is too long", QStringLiteral("request too large"));
+            break;
+        }
+        const QByteArray chunk = m_socket->read(readBufferBytes);
         if (chunk.isEmpty())
             break;
-        m_buffer.append(chunk);
-        bool tooLarge = false;
-        qsizetype start = 0;
-        for (qsizetype nl; m_state == State::Open && (nl = m_buffer.indexOf('\n', start)) >= 0;
-             start = nl + 1) {
-            if (nl - start > m_maxLineBytes) {
-                tooLarge = true;
-                break;
-            }
-            handleLine(m_buffer.mid(start, nl - start));
-        }
-        if (!tooLarge) {
-            m_buffer.remove(0, start);
-            // Count while buffering, before a newline arrives: a client that never sends one must
-            // not make the agent hold an unbounded line in memory.
-            tooLarge = m_buffer.size() > m_maxLineBytes;
-        }
-        if (m_state == State::Open && tooLarge) {
-            qCWarning(lcBroker) << "request line larger than" << m_maxLineBytes << "bytes from pid"
-                                << m_peer.pid << "; disconnecting";
-            m_buffer.clear();
-            writeError(Json(), RpcError::InvalidRequest, QStringLiteral("request too large"));
-            close();
+        setBuffer(m_buffer + chunk);
+        if (m_budget && m_budget->used > m_budget->limit &&
+            m_buffer.indexOf('\n', m_buffer.size() - chunk.size()) < 0) {
+            cut("pushed the agent past its memory budget for unfinished lines",
+                QStringLiteral("agent busy: too much unfinished input"));
+            break;
         }
     }
-    if (m_state != State::Open)
-        m_buffer.clear();
+    updateWaits(lineDone);
+}
+
+void JsonRpcConnection::handleBufferedLines(bool *lineDone)
+{
+    qsizetype start = 0;
+    for (qsizetype nl; m_state == State::Open && !backedUp() && (nl = m_buffer.indexOf('\n', start)) >= 0;
+         start = nl + 1) {
+        if (nl - start > m_maxLineBytes) {
+            cut("sent a line that is too long", QStringLiteral("request too large"));
+            return;
+        }
+        *lineDone = true;
+        handleLine(m_buffer.mid(start, nl - start));
+    }
+    if (start > 0 && m_state == State::Open)
+        setBuffer(m_buffer.mid(start));
+}
+
+void JsonRpcConnection::updateWaits(bool lineDone)
+{
+    if (m_state != State::Open) {
+        m_lineTimer.stop();
+        m_drainTimer.stop();
+        m_stalledSince = -1;
+        return;
+    }
+    if (backedUp()) {
+        // Back-pressure: read nothing more until the client reads its replies.
+        m_lineTimer.stop();
+        if (!m_drainTimer.isActive())
+            m_drainTimer.start();
+    } else {
+        m_drainTimer.stop();
+        // The deadline runs from the first byte of the unfinished line, not from the last one:
+        // trickling a byte at a time does not keep a connection alive.
+        if (m_buffer.isEmpty())
+            m_lineTimer.stop();
+        else if (lineDone || !m_lineTimer.isActive())
+            m_lineTimer.start();
+    }
+    const bool stalled = m_lineTimer.isActive() || m_drainTimer.isActive();
+    if (!stalled)
+        m_stalledSince = -1;
+    else if (m_stalledSince < 0 || lineDone)
+        m_stalledSince = QDateTime::currentMSecsSinceEpoch();
+}
+
+void JsonRpcConnection::cut(const char *why, const QString &message)
+{
+    qCWarning(lcBroker) << "pid" << m_peer.pid << why << "; disconnecting";
+    setBuffer({});
+    writeError(Json(), RpcError::InvalidRequest, message);
+    close();
 }
 
 void JsonRpcConnection::handleLine(QByteArray line)
@@ -83,11 +165,16 @@ void JsonRpcConnection::handleLine(QByteArray line)
     if (line.trimmed().isEmpty())
         return; // blank lines carry nothing; tolerate them like MCP stdio readers do
 
-    const Json message = Json::parse(line.constBegin(), line.constEnd(), nullptr, /*allow_exceptions=*/false);
-    if (message.is_discarded()) {
-        writeError(Json(), RpcError::ParseError, QStringLiteral("parse error: not valid JSON"));
+    // Depth-bounded: the params are copied and printed later, both recursive (security.md §3).
+    const Result<Json> parsed = parseJson(line, QStringLiteral("request"));
+    if (!parsed) {
+        writeError(Json(), RpcError::ParseError,
+                   parsed.error().code == QLatin1String("json_too_deep")
+                       ? QStringLiteral("parse error: nested deeper than %1 levels").arg(kMaxJsonDepth)
+                       : QStringLiteral("parse error: not valid JSON"));
         return;
     }
+    const Json &message = parsed.value();
     if (message.is_array()) {
         writeError(Json(), RpcError::InvalidRequest, QStringLiteral("batches are not supported"));
         return;
@@ -186,10 +273,22 @@ void JsonRpcConnection::close()
     if (m_state != State::Open)
         return;
     m_state = State::Closing;
+    // A client that does not read cannot be flushed to: give it the drain deadline, then drop it.
+    QTimer::singleShot(m_drainTimer.interval(), this, &JsonRpcConnection::abort);
     // disconnectFromServer() writes what is buffered first, then emits disconnected() → finish().
     m_socket->disconnectFromServer();
     if (m_socket->state() == QLocalSocket::UnconnectedState)
         QTimer::singleShot(0, this, &JsonRpcConnection::finish);
+}
+
+void JsonRpcConnection::abort()
+{
+    if (m_state == State::Closed)
+        return;
+    m_state = State::Closing;
+    disconnect(m_socket, nullptr, this, nullptr);
+    m_socket->abort();
+    finish();
 }
 
 void JsonRpcConnection::finish()
@@ -197,7 +296,10 @@ void JsonRpcConnection::finish()
     if (m_state == State::Closed)
         return;
     m_state = State::Closed;
-    m_buffer.clear();
+    setBuffer({});
+    m_lineTimer.stop();
+    m_drainTimer.stop();
+    m_stalledSince = -1;
     Q_EMIT closed();
 }
 

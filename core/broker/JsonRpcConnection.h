@@ -6,6 +6,9 @@
 #include <QByteArray>
 #include <QHash>
 #include <QObject>
+#include <QTimer>
+
+#include <chrono>
 
 class QLocalSocket;
 
@@ -17,8 +20,15 @@ namespace mcpauth {
 /// client make it buffer without bound: a line longer than maxLineBytes, counted before its newline
 /// arrives, gets an error and the connection is cut. Requests waiting for an answer are capped too.
 ///
-///     Open ──close() / line too large──> Closing ──socket flushed──> Closed
-///       └────────────── peer disconnects ─────────────────────────────^
+/// A client cannot make it hold memory or a slot for nothing (security.md §6): a line must be
+/// finished within lineTimeout of its first byte; while more than maxUnsentBytes of replies wait
+/// for the client to read them, nothing more is read from it (the kernel then blocks its writes),
+/// and if it does not drain them within drainTimeout it is cut. Qt's read buffer is bounded too.
+/// Either wait makes the connection stalled(): the server may evict it for a newcomer.
+///
+///     Open ──close() / line too large / stalled too long──> Closing ──socket flushed──> Closed
+///       ├── abort() ─────────────────────────────────────────────────────────────────────^
+///       └────────────── peer disconnects ────────────────────────────────────────────────^
 class JsonRpcConnection : public QObject
 {
     Q_OBJECT
@@ -27,10 +37,24 @@ public:
 
     /// Unanswered requests (with an id) a client may have outstanding; more get RpcError::Busy.
     static constexpr int maxPendingRequests = 64;
+    /// Replies written but not yet read by the client beyond which reading from it pauses.
+    static constexpr qsizetype maxUnsentBytes = 256 * 1024;
+    /// How much Qt may read ahead from the socket for us.
+    static constexpr qsizetype readBufferBytes = 64 * 1024;
+
+    /// Bytes of unfinished lines held by every connection that shares it (the server's): past
+    /// `limit`, the connection whose line pushes it over is cut, so many clients with big
+    /// unfinished lines cannot add up to more than `limit` of memory.
+    struct LineBudget
+    {
+        qsizetype limit = 32 * 1024 * 1024;
+        qsizetype used = 0;
+    };
 
     /// Takes ownership of `socket`, which must be connected. `peer` is who the kernel says it is.
+    /// `budget`, when given, is shared with the other connections and must outlive this one.
     JsonRpcConnection(QLocalSocket *socket, PeerInfo peer, qsizetype maxLineBytes = 1 << 20,
-                      QObject *parent = nullptr);
+                      QObject *parent = nullptr, LineBudget *budget = nullptr);
     ~JsonRpcConnection() override;
 
     const PeerInfo &peer() const { return m_peer; }
@@ -45,6 +69,16 @@ public:
     void sendError(const Json &id, int code, const QString &message, const Json &data = Json());
     /// Flush what was written, then disconnect. closed() follows.
     void close();
+    /// Drop the connection at once, unsent replies included. closed() follows synchronously.
+    void abort();
+
+    /// Waiting for the client: an unfinished line, or replies it does not read. Such a
+    /// connection is the first to go when the server is full.
+    bool isStalled() const { return m_stalledSince >= 0; }
+    /// Since when (ms since the epoch) it has been stalled; -1 when it is not.
+    qint64 stalledSince() const { return m_stalledSince; }
+    /// Override the 10 s deadlines for an unfinished line and for draining replies (tests).
+    void setTimeouts(std::chrono::milliseconds line, std::chrono::milliseconds drain);
 
     /// Fires once per valid request line, in arrival order. `id` is null for a notification, which
     /// expects no response; otherwise answer with sendResult() or sendError().
@@ -56,6 +90,12 @@ public:
 
 private:
     void onReadyRead();
+    /// Handles the complete lines at the front of m_buffer until it runs out or replies back up.
+    void handleBufferedLines(bool *lineDone);
+    bool backedUp() const;
+    void updateWaits(bool lineDone);
+    void setBuffer(QByteArray buffer);
+    void cut(const char *why, const QString &message);
     void handleLine(QByteArray line);
     void markAnswered(const Json &id);
     void writeMessage(const Json &message);
@@ -65,7 +105,11 @@ private:
     QLocalSocket *m_socket;
     PeerInfo m_peer;
     qsizetype m_maxLineBytes;
+    LineBudget *m_budget;
     QByteArray m_buffer;
+    QTimer m_lineTimer;  ///< the unfinished line at the front of m_buffer must end in time
+    QTimer m_drainTimer; ///< a client whose replies back up must read them in time
+    qint64 m_stalledSince = -1;
     QHash<QByteArray, int> m_pending; ///< serialized id → count of unanswered requests with that id
     int m_pendingCount = 0;
     State m_state = State::Open;

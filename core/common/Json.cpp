@@ -1,14 +1,65 @@
 #include "common/Json.h"
 
+#include <algorithm>
+
 namespace mcpauth {
 
-Result<Json> parseJsonObject(const QByteArray &bytes, const QString &what)
+int jsonNestingDepth(const QByteArray &bytes, int limit)
 {
+    int depth = 0;
+    int deepest = 0;
+    bool inString = false;
+    const char *p = bytes.constData();
+    const char *const end = p + bytes.size();
+    for (; p < end; ++p) {
+        const char c = *p;
+        if (inString) {
+            if (c == '\\')
+                ++p; // the escaped character, whatever it is, cannot end the string
+            else if (c == '"')
+                inString = false;
+            continue;
+        }
+        switch (c) {
+        case '"':
+            inString = true;
+            break;
+        case '[':
+        case '{':
+            if (++depth > limit)
+                return -1;
+            deepest = std::max(deepest, depth);
+            break;
+        case ']':
+        case '}':
+            --depth; // unbalanced input is the parser's to reject
+            break;
+        default:
+            break;
+        }
+    }
+    return deepest;
+}
+
+Result<Json> parseJson(const QByteArray &bytes, const QString &what, int maxDepth)
+{
+    // Depth first: nlohmann parses iteratively, but copying or dumping a value recurses per level.
+    if (jsonNestingDepth(bytes, maxDepth) < 0)
+        return Error::protocol(QStringLiteral("json_too_deep"),
+                               what + QStringLiteral(" nests deeper than %1 levels").arg(maxDepth));
     // allow_exceptions=false: a parse error yields a "discarded" value instead of throwing.
     Json doc = Json::parse(bytes.constBegin(), bytes.constEnd(), nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded())
         return Error::protocol(QStringLiteral("invalid_json"), what + QStringLiteral(" is not valid JSON"));
-    if (!doc.is_object())
+    return doc;
+}
+
+Result<Json> parseJsonObject(const QByteArray &bytes, const QString &what, int maxDepth)
+{
+    Result<Json> doc = parseJson(bytes, what, maxDepth);
+    if (!doc)
+        return doc;
+    if (!doc->is_object())
         return Error::protocol(QStringLiteral("invalid_json"),
                                what + QStringLiteral(" is not a JSON object"));
     return doc;

@@ -186,6 +186,8 @@ void LoginFlow::openBrowser()
     const DiscoveryResult &d = m_outcome.discovery;
     m_pkce = Pkce::generate();
     m_stateParam = Random::urlSafeToken(32);
+    // Only the request carrying this state is the callback; forged ones are answered and ignored.
+    m_receiver->setExpectedState(m_stateParam);
 
     AuthorizationRequest::Params p;
     p.authorizationEndpoint = d.metadata.authorizationEndpoint;

@@ -66,14 +66,20 @@ QString AuthorizationResponse::sanitize(const QString &text, int maxChars)
     return out.trimmed();
 }
 
+bool AuthorizationResponse::stateMatches(const QUrlQuery &query, const QString &expectedState)
+{
+    const Param state = param(query, QStringLiteral("state"));
+    return state.present && !state.repeated && !expectedState.isEmpty() &&
+           constantTimeEquals(state.value, expectedState);
+}
+
 Result<QString> AuthorizationResponse::validate(const QUrlQuery &query, const QString &expectedState,
                                                 const QString &expectedIssuer, bool issParameterSupported)
 {
     // MCP 2025-11-25 "Open Redirection": discard any result without the original state, and show
     // nothing from it — error/error_description may come from whoever forged the redirect.
-    const Param state = param(query, QStringLiteral("state"));
-    if (!state.present || state.repeated || expectedState.isEmpty() ||
-        !constantTimeEquals(state.value, expectedState)) {
+    if (!stateMatches(query, expectedState)) {
+        const Param state = param(query, QStringLiteral("state"));
         qCWarning(lcLogin) << "authorization response refused: state mismatch, got" << redact(state.value);
         return Error::security(QStringLiteral("state_mismatch"),
                                QStringLiteral("the sign-in response does not belong to this sign-in "

@@ -26,6 +26,10 @@ public:
 
     /// `text` with non-printable characters replaced by spaces and cut to `maxChars` ("…" appended).
     /// For untrusted server text that ends up in messages.
+    /// Whether `query` carries exactly one `state` equal to `expectedState` (constant-time compare).
+    /// False when `expectedState` is empty. The loopback listener uses it to tell the one real
+    /// callback from forged ones before anything else is looked at.
+    static bool stateMatches(const QUrlQuery &query, const QString &expectedState);
     static QString sanitize(const QString &text, int maxChars = 200);
 };
 

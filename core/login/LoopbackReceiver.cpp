@@ -2,6 +2,7 @@
 
 #include "common/Log.h"
 #include "common/Redact.h"
+#include "login/AuthorizationResponse.h"
 
 #include <QTcpSocket>
 
@@ -23,6 +24,8 @@ QByteArray reasonPhrase(int status)
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 421:
+        return "Misdirected Request";
     case 409:
         return "Conflict";
     case 431:
@@ -49,6 +52,24 @@ void finishAndRelease(QTcpSocket *socket, QObject *owner)
 }
 
 const char kPlainPage[] = "text/plain; charset=utf-8";
+
+/// The value of the one Host header in a request head (RFC 9112 §3.2: exactly one), or empty when
+/// it is missing or repeated.
+QByteArray hostHeader(const QByteArray &head)
+{
+    QByteArray host;
+    int count = 0;
+    const QList<QByteArray> lines = head.split('\n');
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArray line = lines.at(i).trimmed();
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0 || line.left(colon).trimmed().toLower() != "host")
+            continue;
+        host = line.mid(colon + 1).trimmed();
+        ++count;
+    }
+    return count == 1 ? host : QByteArray();
+}
 
 } // namespace
 
@@ -167,6 +188,16 @@ void LoopbackReceiver::handleRequest(QTcpSocket *socket, const QByteArray &head)
         reply(socket, 405, kPlainPage, "Method not allowed.\n", "Allow: GET\r\n");
         return;
     }
+    // DNS rebinding: a web page that made some name resolve to 127.0.0.1 reaches us with its own
+    // name in Host. The browser we sent uses exactly the redirect URI's authority.
+    // "localhost" is the loopback's own name, which a pre-registered redirect URI may use.
+    const QByteArray port = ':' + QByteArray::number(m_port);
+    const QByteArray host = hostHeader(head).toLower();
+    if (host != "127.0.0.1" + port && host != "localhost" + port) {
+        qCWarning(lcLogin) << "loopback request refused: Host is not 127.0.0.1 or localhost" << port;
+        reply(socket, 421, kPlainPage, "This address only answers the sign-in in progress.\n");
+        return;
+    }
     const QByteArray target = parts[1];
     const qsizetype q = target.indexOf('?');
     const QByteArray rawPath = q < 0 ? target : target.left(q);
@@ -178,6 +209,21 @@ void LoopbackReceiver::handleRequest(QTcpSocket *socket, const QByteArray &head)
     if (m_state != State::Listening) {
         // A connection opened before the callback arrived: the one callback is already taken.
         reply(socket, 409, kPlainPage, "This sign-in was already completed.\n");
+        return;
+    }
+    // RFC 6749 §4.1.2: the response is application/x-www-form-urlencoded (Appendix B), where '+' is
+    // a space; QUrlQuery reads '+' literally, so translate it first (a real plus arrives as %2B).
+    rawQuery.replace('+', "%20");
+    const QUrlQuery query(QString::fromUtf8(rawQuery));
+    if (!AuthorizationResponse::stateMatches(query, m_expectedState)) {
+        // Anyone on this machine can send this request: one without the sign-in's own state is not
+        // the callback. Answer it, ignore it, keep waiting for the real one (RFC 6749 §10.12).
+        qCWarning(lcLogin) << "loopback request ignored: not this sign-in's state";
+        reply(socket, 400, "text/html; charset=utf-8",
+              page(false, QStringLiteral("This sign-in response does not belong to the sign-in in progress "
+                                         "and was ignored.")),
+              "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n"
+              "Referrer-Policy: no-referrer\r\n");
         return;
     }
 
@@ -192,10 +238,6 @@ void LoopbackReceiver::handleRequest(QTcpSocket *socket, const QByteArray &head)
         forget(other);
     m_respondTimer.start();
 
-    // RFC 6749 §4.1.2: the response is application/x-www-form-urlencoded (Appendix B), where '+' is
-    // a space; QUrlQuery reads '+' literally, so translate it first (a real plus arrives as %2B).
-    rawQuery.replace('+', "%20");
-    const QUrlQuery query(QString::fromUtf8(rawQuery));
     QUrl logged(redirectUri());
     logged.setQuery(query);
     qCInfo(lcLogin) << "sign-in callback received:" << redactUrl(logged);

@@ -22,10 +22,16 @@ namespace mcpauth {
 /// authorization response, hands its query to the engine, and answers the browser with a plain page
 /// once the engine knows the outcome. It stops accepting connections as soon as the callback arrived.
 ///
-///     Idle ──listen()──▶ Listening ──GET <path>──▶ CallbackReceived ──respond()/60 s──▶ Closed
-///                           │                                                        ▲
-///                           └───────────────────────── close() ──────────────────────┘
+///     Idle ──listen()──▶ Listening ──GET <path>?state=<expected>──▶ CallbackReceived ──respond()/60 s──▶
+///     Closed
+///                         │  ▲                                                                   ▲
+///                         │  └── wrong/missing state, wrong Host: error page, keeps listening    │
+///                         └───────────────────────────── close() ────────────────────────────────┘
 ///
+/// Any local user can connect to a loopback port, so only the request that carries the sign-in's
+/// own `state` (setExpectedState(), compared in constant time) is the callback: a forged one gets
+/// an error page and changes nothing. Requests whose Host is not exactly this listener's
+/// "127.0.0.1:<port>" are refused (DNS rebinding: a web page reaching us through a name).
 /// Bounded: request headers at most 16 KiB (else 431), a connection must deliver its request within
 /// 10 s, at most 16 connections at a time, only GET (else 405), only `path` counts (else 404).
 /// The query carries the code and state: it is only ever logged through redactUrl().
@@ -46,6 +52,9 @@ public:
     /// Network "listen_failed", Config "invalid_redirect_path", Internal when already started.
     Result<QString> listen(quint16 preferredPort = 0, const QString &path = QStringLiteral("/callback"));
     QString redirectUri() const;
+    /// The `state` of the authorization request the browser was sent with. Until it is set, no
+    /// request is taken as the callback.
+    void setExpectedState(const QString &state) { m_expectedState = state; }
     quint16 port() const { return m_port; }
     /// The address the listener is bound to (127.0.0.1); null when not listening.
     QHostAddress serverAddress() const { return m_server.serverAddress(); }
@@ -64,8 +73,9 @@ public:
     void setTimeouts(std::chrono::milliseconds requestDeadline, std::chrono::milliseconds respondDeadline);
 
 Q_SIGNALS:
-    /// Fires at most once per listen(): when the first GET to the redirect path arrives, with its query
-    /// (form-urlencoded '+' already read as space). Other paths and methods never fire it.
+    /// Fires at most once per listen(): when a GET to the redirect path with the expected `state`
+    /// arrives, with its query (form-urlencoded '+' already read as space). Other paths, methods,
+    /// Hosts and states never fire it.
     void callbackReceived(const QUrlQuery &query);
 
 private:
@@ -81,6 +91,7 @@ private:
     QTcpServer m_server;
     quint16 m_port = 0;
     QString m_path;
+    QString m_expectedState;
     QHash<QTcpSocket *, QByteArray> m_buffers; ///< connections still sending their request
     QPointer<QTcpSocket> m_pending;            ///< the callback connection waiting for respond()
     QTimer m_respondTimer;

@@ -51,12 +51,15 @@ QUrl McpHttp::redirectTarget(const QNetworkReply *reply)
 
 Result<QList<Json>> McpHttp::parseMessages(const QByteArray &body, const QString &what)
 {
-    const Json doc = Json::parse(body.constBegin(), body.constEnd(), nullptr, /*allow_exceptions=*/false);
     const auto malformed = [&what](const QString &why) {
         return Error::protocol(QStringLiteral("malformed_response"), what + QStringLiteral(" ") + why);
     };
-    if (doc.is_discarded())
-        return malformed(QStringLiteral("is not valid JSON"));
+    const Result<Json> parsed = parseJson(body, what, kMaxMcpJsonDepth);
+    if (!parsed)
+        return parsed.error().code == QLatin1String("json_too_deep")
+                   ? malformed(QStringLiteral("nests deeper than %1 levels").arg(kMaxMcpJsonDepth))
+                   : malformed(QStringLiteral("is not valid JSON"));
+    const Json &doc = parsed.value();
     QList<Json> out;
     if (doc.is_object()) {
         out << doc;

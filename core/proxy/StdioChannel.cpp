@@ -97,12 +97,16 @@ void StdioChannel::deliver(const QList<LineSplitter::Event> &events, bool eof)
         }
         if (e.line.trimmed().isEmpty())
             continue;
-        const Json message = Json::parse(e.line.constBegin(), e.line.constEnd(), nullptr, false);
-        if (message.is_discarded()) {
-            qCWarning(lcProxy) << "host sent a line that is not JSON; answered -32700";
-            writeError(-32700, QStringLiteral("Parse error: not JSON"));
+        const Result<Json> parsed = parseJson(e.line, QStringLiteral("message"), kMaxMcpJsonDepth);
+        if (!parsed) {
+            qCWarning(lcProxy) << "host sent a line that is not usable JSON; answered -32700";
+            writeError(-32700,
+                       parsed.error().code == QLatin1String("json_too_deep")
+                           ? QStringLiteral("Parse error: nested deeper than %1 levels").arg(kMaxMcpJsonDepth)
+                           : QStringLiteral("Parse error: not JSON"));
             continue;
         }
+        const Json &message = parsed.value();
         if (!message.is_object()) {
             writeError(-32600, message.is_array()
                                    ? QStringLiteral("Invalid Request: batches are not supported")

@@ -159,6 +159,12 @@ Result<ClientRegistration> DynamicRegistration::parseSuccess(const HttpResponse 
     } else {
         reg.authMethod = ClientRegistration::AuthMethod::None;
     }
+    // A public client never sends a secret: do not keep one it will never use (it would sit in the
+    // keychain for nothing, and be one more secret to leak).
+    if (reg.authMethod == ClientRegistration::AuthMethod::None) {
+        reg.clientSecret.clear();
+        reg.clientSecretExpiresAt = 0;
+    }
 
     // The redirect URI must be the one our loopback listener answers; a server that replaced it
     // would send the browser elsewhere (design.md step 4: register again when the redirect changed).

@@ -15,8 +15,8 @@ Error invalidResponse(const QString &message)
 }
 
 // RFC 6749 §5.1: expires_in is a number of seconds. Some servers send it as a string ("3600").
-// nullopt when absent or unreadable; otherwise clamped to [0, 10 years] so a negative value means
-// "already expired" and an absurd one cannot overflow expiresAt.
+// nullopt when absent, unreadable or not positive (an "already expired" token would be refreshed on
+// every call); otherwise capped at 10 years so an absurd value cannot overflow expiresAt.
 std::optional<qint64> lifetime(const Json &object)
 {
     const auto it = object.find("expires_in");
@@ -36,12 +36,38 @@ std::optional<qint64> lifetime(const Json &object)
             return std::nullopt;
     } else
         return std::nullopt;
-    if (std::isnan(seconds))
+    if (std::isnan(seconds) || seconds < 1)
         return std::nullopt;
-    return qint64(std::clamp(seconds, 0.0, double(kMaxLifetime)));
+    return qint64(std::min(seconds, double(kMaxLifetime)));
+}
+
+bool allCharsIn(const QString &token, char16_t first, char16_t last)
+{
+    if (token.isEmpty() || token.size() > TokenSet::maxTokenChars)
+        return false;
+    return std::all_of(token.begin(), token.end(),
+                       [first, last](QChar c) { return c.unicode() >= first && c.unicode() <= last; });
+}
+
+Error badCharacters(const char *which)
+{
+    return Error::protocol(QStringLiteral("invalid_token_characters"),
+                           QStringLiteral("the server issued an %1 with characters a token may not have "
+                                          "(RFC 6749 Appendix A); it was refused and nothing was stored")
+                               .arg(QLatin1String(which)));
 }
 
 } // namespace
+
+bool TokenSet::isValidAccessToken(const QString &token)
+{
+    return allCharsIn(token, 0x21, 0x7e);
+}
+
+bool TokenSet::isValidRefreshToken(const QString &token)
+{
+    return allCharsIn(token, 0x20, 0x7e);
+}
 
 Result<TokenSet> TokenSet::fromTokenResponse(const QByteArray &body, qint64 now,
                                              const QString &requestedScope, const TokenSet *previous)
@@ -55,6 +81,10 @@ Result<TokenSet> TokenSet::fromTokenResponse(const QByteArray &body, qint64 now,
     set.accessToken = jsonString(json, "access_token");
     if (set.accessToken.isEmpty())
         return invalidResponse(QStringLiteral("token response has no access_token"));
+    // Checked where it enters: a CR/LF in a token would become extra headers in every request the
+    // proxy sends, and in `mcp-auth token --header`.
+    if (!isValidAccessToken(set.accessToken))
+        return badCharacters("access token");
 
     // RFC 6749 §5.1: token_type is required and case-insensitive (RFC 6749 §7.1). Only Bearer
     // (RFC 6750) is usable: a DPoP or MAC token would need proof-of-possession we do not send.
@@ -76,6 +106,8 @@ Result<TokenSet> TokenSet::fromTokenResponse(const QByteArray &body, qint64 now,
 
     // RFC 6749 §6: a refresh response may omit refresh_token; the old one then stays valid.
     set.refreshToken = jsonString(json, "refresh_token");
+    if (!set.refreshToken.isEmpty() && !isValidRefreshToken(set.refreshToken))
+        return badCharacters("refresh token");
     if (set.refreshToken.isEmpty() && previous)
         set.refreshToken = previous->refreshToken;
 
@@ -107,6 +139,11 @@ Result<TokenSet> TokenSet::fromSecretJson(const QByteArray &bytes)
     if (set.accessToken.isEmpty() && set.refreshToken.isEmpty())
         return Error::protocol(QStringLiteral("invalid_stored_tokens"),
                                QStringLiteral("stored token set is empty"));
+    // The keychain is outside input too (another program may write our entries).
+    if ((!set.accessToken.isEmpty() && !isValidAccessToken(set.accessToken)) ||
+        (!set.refreshToken.isEmpty() && !isValidRefreshToken(set.refreshToken)))
+        return Error::protocol(QStringLiteral("invalid_stored_tokens"),
+                               QStringLiteral("stored tokens hold characters a token may not have"));
     const QString type = jsonString(json, "token_type");
     set.tokenType = type.isEmpty() ? QStringLiteral("Bearer") : type;
     set.expiresAt = jsonInt(json, "expires_at").value_or(0);

@@ -29,12 +29,22 @@ struct TokenSet
     /// Parses a successful token endpoint response (RFC 6749 §5.1). `now` stamps expiresAt from
     /// expires_in. `requestedScope` is used when the response omits `scope` (RFC 6749 §5.1).
     /// `previous` supplies the refresh token when a refresh response carries none (keep the old one).
-    /// expires_in may be a number or a numeric string; it is clamped to [0, 10 years].
+    /// expires_in may be a number or a numeric string; it is capped at 10 years, and a value that is
+    /// not positive (RFC 6749 §5.1) is ignored: the lifetime is then unknown, as if it were absent.
     /// Errors: invalid_json, invalid_token_response (no access_token), unsupported_token_type
-    /// (token_type missing or not Bearer, compared case-insensitively).
+    /// (token_type missing or not Bearer, compared case-insensitively), invalid_token_characters
+    /// (a token outside the character sets below: it would end up in an HTTP header).
     static Result<TokenSet> fromTokenResponse(const QByteArray &body, qint64 now,
                                               const QString &requestedScope,
                                               const TokenSet *previous = nullptr);
+
+    /// RFC 6750 §2.1 / RFC 6749 §A.12: an access token is sent as `Authorization: Bearer <token>`,
+    /// so it must be 1*VSCHAR without spaces (%x21-7E): no CR, LF, control or non-ASCII character
+    /// can ever reach a header. At most maxTokenChars.
+    static bool isValidAccessToken(const QString &token);
+    /// RFC 6749 §A.17: refresh_token = 1*VSCHAR (%x20-7E). At most maxTokenChars.
+    static bool isValidRefreshToken(const QString &token);
+    static constexpr qsizetype maxTokenChars = 16 * 1024;
 
     Json toSecretJson() const;
     static Result<TokenSet> fromSecretJson(const QByteArray &bytes);

@@ -1,6 +1,7 @@
 #include "FakeAuthServer.h"
 #include "FakeBrowser.h"
 #include "LocalLineClient.h"
+#include "SameUserIdentity.h"
 #include "broker/BrokerServer.h"
 #include "broker/PeerIdentity.h"
 #include "engine/AgentService.h"
@@ -20,19 +21,7 @@ using namespace mcpauth::test;
 
 namespace {
 
-class SameUser : public PeerIdentityProvider
-{
-public:
-    PeerInfo identify(QLocalSocket *) const override
-    {
-        PeerInfo info;
-        info.known = true;
-        info.uid = qint64(::geteuid());
-        info.pid = 1;
-        return info;
-    }
-    qint64 currentUid() const override { return qint64(::geteuid()); }
-};
+using SameUser = test::SameUserIdentity;
 
 } // namespace
 

@@ -157,6 +157,13 @@ private Q_SLOTS:
             << toBytes({{"client_id", "c"}, {"client_secret", "s3cret"}})
             << QStringList{QStringLiteral("client_secret_post"), QStringLiteral("client_secret_basic")}
             << M::ClientSecretBasic << "s3cret" << qint64(0);
+        // A public client never uses a secret: one sent anyway is not kept (security.md §7).
+        QTest::newRow("returned none + secret -> secret dropped")
+            << toBytes({{"client_id", "c"},
+                        {"client_secret", "unused"},
+                        {"client_secret_expires_at", 1'900'000'000},
+                        {"token_endpoint_auth_method", "none"}})
+            << QStringList() << M::None << "" << qint64(0);
         QTest::newRow("no secret, no method -> none")
             << toBytes({{"client_id", "c"}}) << QStringList() << M::None << "" << qint64(0);
     }

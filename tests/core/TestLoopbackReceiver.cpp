@@ -28,6 +28,7 @@ public:
     {
         QObject::connect(&socket, &QTcpSocket::readyRead, &socket, [this] { received += socket.readAll(); });
         QObject::connect(&socket, &QTcpSocket::disconnected, &socket, [this] { closed = true; });
+        this->port = port;
         socket.connectToHost(QHostAddress(QHostAddress::LocalHost), port);
         return socket.waitForConnected(2000);
     }
@@ -36,7 +37,11 @@ public:
         socket.write(bytes);
         socket.flush();
     }
-    void get(const QByteArray &target) { send("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); }
+    /// What a browser sends for http://127.0.0.1:<port><target>.
+    void get(const QByteArray &target)
+    {
+        send("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(port) + "\r\n\r\n");
+    }
     int status() const
     {
         // "HTTP/1.1 200 OK"
@@ -49,6 +54,7 @@ public:
     }
 
     QTcpSocket socket;
+    quint16 port = 0;
     QByteArray received;
     bool closed = false;
 };
@@ -135,6 +141,7 @@ private Q_SLOTS:
     {
         LoopbackReceiver receiver;
         QVERIFY(receiver.listen().ok());
+        receiver.setExpectedState(QString::fromLatin1(kSecretState));
         QSignalSpy spy(&receiver, &LoopbackReceiver::callbackReceived);
 
         RawClient browser;
@@ -176,6 +183,7 @@ private Q_SLOTS:
     {
         LoopbackReceiver receiver;
         QVERIFY(receiver.listen().ok());
+        receiver.setExpectedState(QString::fromLatin1(kSecretState));
         QSignalSpy spy(&receiver, &LoopbackReceiver::callbackReceived);
         // A connection opened before the callback, used after it.
         RawClient early;
@@ -201,10 +209,98 @@ private Q_SLOTS:
         QVERIFY(early.status() != 200);
     }
 
+    // Issue 6.2: any local user can reach the port; only the sign-in's own state is the callback.
+    void forgedCallbacksAreAnsweredAndIgnored_data()
+    {
+        QTest::addColumn<QByteArray>("target");
+        QTest::newRow("wrong state") << QByteArray("/callback?code=attacker&state=x");
+        QTest::newRow("no state") << QByteArray("/callback?code=attacker");
+        QTest::newRow("error, wrong state") << QByteArray("/callback?error=access_denied&state=x");
+        QTest::newRow("state repeated")
+            << QByteArray("/callback?code=attacker&state=" + kSecretState + "&state=" + kSecretState);
+        QTest::newRow("state prefix") << QByteArray("/callback?code=a&state=" + kSecretState.left(10));
+        QTest::newRow("empty query") << QByteArray("/callback");
+    }
+    void forgedCallbacksAreAnsweredAndIgnored()
+    {
+        QFETCH(QByteArray, target);
+        LoopbackReceiver receiver;
+        QVERIFY(receiver.listen().ok());
+        receiver.setExpectedState(QString::fromLatin1(kSecretState));
+        QSignalSpy spy(&receiver, &LoopbackReceiver::callbackReceived);
+
+        for (int i = 0; i < 3; ++i) { // again and again: the listener stays
+            RawClient forger;
+            QVERIFY(forger.connectTo(receiver.port()));
+            forger.get(target);
+            QTRY_VERIFY_WITH_TIMEOUT(forger.closed, 3000);
+            QCOMPARE(forger.status(), 400);
+            QVERIFY(forger.body().contains("does not belong to the sign-in in progress"));
+        }
+        QCOMPARE(spy.count(), 0);
+        QCOMPARE(receiver.state(), LoopbackReceiver::State::Listening);
+
+        RawClient browser;
+        QVERIFY(browser.connectTo(receiver.port()));
+        browser.get(callbackTarget());
+        QTRY_COMPARE_WITH_TIMEOUT(spy.count(), 1, 3000);
+        QCOMPARE(spy.at(0).at(0).value<QUrlQuery>().queryItemValue(QStringLiteral("code")),
+                 QString::fromLatin1(kSecretCode));
+    }
+
+    void noCallbackBeforeTheStateIsKnown()
+    {
+        LoopbackReceiver receiver; // listening while the client registers: no state yet
+        QVERIFY(receiver.listen().ok());
+        QSignalSpy spy(&receiver, &LoopbackReceiver::callbackReceived);
+        RawClient early;
+        QVERIFY(early.connectTo(receiver.port()));
+        early.get(callbackTarget());
+        QTRY_VERIFY_WITH_TIMEOUT(early.closed, 3000);
+        QCOMPARE(early.status(), 400);
+        QCOMPARE(spy.count(), 0);
+        QCOMPARE(receiver.state(), LoopbackReceiver::State::Listening);
+    }
+
+    // DNS rebinding: a page that points a name at 127.0.0.1 sends its own name in Host.
+    void foreignHostIsRefused_data()
+    {
+        QTest::addColumn<QByteArray>("hostLines"); // raw header lines, with {port} replaced
+        QTest::newRow("rebinding name") << QByteArray("Host: evil.example:{port}\r\n");
+        QTest::newRow("no port") << QByteArray("Host: 127.0.0.1\r\n");
+        QTest::newRow("other port") << QByteArray("Host: 127.0.0.1:1\r\n");
+        QTest::newRow("other loopback address") << QByteArray("Host: 127.0.0.2:{port}\r\n");
+        QTest::newRow("missing") << QByteArray();
+        QTest::newRow("twice") << QByteArray("Host: 127.0.0.1:{port}\r\nHost: evil.example\r\n");
+    }
+    void foreignHostIsRefused()
+    {
+        QFETCH(QByteArray, hostLines);
+        LoopbackReceiver receiver;
+        QVERIFY(receiver.listen().ok());
+        receiver.setExpectedState(QString::fromLatin1(kSecretState));
+        QSignalSpy spy(&receiver, &LoopbackReceiver::callbackReceived);
+        RawClient page;
+        QVERIFY(page.connectTo(receiver.port()));
+        hostLines.replace("{port}", QByteArray::number(receiver.port()));
+        page.send("GET " + callbackTarget() + " HTTP/1.1\r\n" + hostLines + "\r\n");
+        QTRY_VERIFY_WITH_TIMEOUT(page.closed, 3000);
+        QCOMPARE(page.status(), 421);
+        QCOMPARE(spy.count(), 0);
+        QCOMPARE(receiver.state(), LoopbackReceiver::State::Listening);
+
+        RawClient named; // "localhost" is the loopback's own name (a pre-registered redirect may use it)
+        QVERIFY(named.connectTo(receiver.port()));
+        named.send("GET " + callbackTarget() +
+                   " HTTP/1.1\r\nHost: LocalHost:" + QByteArray::number(receiver.port()) + "\r\n\r\n");
+        QTRY_COMPARE_WITH_TIMEOUT(spy.count(), 1, 3000);
+    }
+
     void otherPathsGet404AndDoNotConsume()
     {
         LoopbackReceiver receiver;
         QVERIFY(receiver.listen().ok());
+        receiver.setExpectedState(QString::fromLatin1(kSecretState));
         QSignalSpy spy(&receiver, &LoopbackReceiver::callbackReceived);
 
         const QList<QByteArray> targets = {"/favicon.ico", "/callback/", "/callbackx?code=1", "/",
@@ -243,6 +339,7 @@ private Q_SLOTS:
         QFETCH(int, status);
         LoopbackReceiver receiver;
         QVERIFY(receiver.listen().ok());
+        receiver.setExpectedState(QString::fromLatin1(kSecretState));
         QSignalSpy spy(&receiver, &LoopbackReceiver::callbackReceived);
         RawClient client;
         QVERIFY(client.connectTo(receiver.port()));
@@ -258,6 +355,7 @@ private Q_SLOTS:
     {
         LoopbackReceiver receiver;
         QVERIFY(receiver.listen().ok());
+        receiver.setExpectedState(QString::fromLatin1(kSecretState));
         QSignalSpy spy(&receiver, &LoopbackReceiver::callbackReceived);
 
         RawClient big;
@@ -292,6 +390,7 @@ private Q_SLOTS:
         LoopbackReceiver receiver;
         receiver.setTimeouts(300ms, 60s);
         QVERIFY(receiver.listen().ok());
+        receiver.setExpectedState(QString::fromLatin1(kSecretState));
         QSignalSpy spy(&receiver, &LoopbackReceiver::callbackReceived);
 
         RawClient silent;
@@ -319,6 +418,7 @@ private Q_SLOTS:
         LoopbackReceiver receiver;
         receiver.setTimeouts(300ms, 60s);
         QVERIFY(receiver.listen().ok());
+        receiver.setExpectedState(QString::fromLatin1(kSecretState));
         RawClient silent;
         QVERIFY(silent.connectTo(receiver.port()));
         QTest::qWait(100);
@@ -332,6 +432,7 @@ private Q_SLOTS:
         LoopbackReceiver receiver;
         receiver.setTimeouts(10s, 300ms);
         QVERIFY(receiver.listen().ok());
+        receiver.setExpectedState(QString::fromLatin1(kSecretState));
         QSignalSpy spy(&receiver, &LoopbackReceiver::callbackReceived);
         RawClient browser;
         QVERIFY(browser.connectTo(receiver.port()));
@@ -347,13 +448,14 @@ private Q_SLOTS:
     {
         LoopbackReceiver receiver;
         QVERIFY(receiver.listen().ok());
+        receiver.setExpectedState(QString::fromLatin1(kSecretState));
         connect(&receiver, &LoopbackReceiver::callbackReceived, this, [&receiver](const QUrlQuery &query) {
             receiver.respond(query.hasQueryItem(QStringLiteral("code")),
                              QStringLiteral("Signed in to Example."));
         });
         QNetworkAccessManager nam;
         QUrl url(receiver.redirectUri());
-        url.setQuery(QStringLiteral("code=abc&state=def"));
+        url.setQuery(QStringLiteral("code=abc&state=") + QString::fromLatin1(kSecretState));
         std::unique_ptr<QNetworkReply> reply(nam.get(QNetworkRequest(url)));
         QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 3000);
         QCOMPARE(reply->error(), QNetworkReply::NoError);
@@ -366,6 +468,7 @@ private Q_SLOTS:
     {
         auto receiver = std::make_unique<LoopbackReceiver>();
         QVERIFY(receiver->listen().ok());
+        receiver->setExpectedState(QString::fromLatin1(kSecretState));
         QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
         RawClient browser;
         QVERIFY(browser.connectTo(receiver->port()));
@@ -382,6 +485,7 @@ private Q_SLOTS:
     {
         LoopbackReceiver receiver;
         QVERIFY(receiver.listen().ok());
+        receiver.setExpectedState(QString::fromLatin1(kSecretState));
         QSignalSpy spy(&receiver, &LoopbackReceiver::callbackReceived);
         RawClient browser;
         QVERIFY(browser.connectTo(receiver.port()));
@@ -402,6 +506,7 @@ private Q_SLOTS:
 
         // A closed receiver can listen again, for a new attempt.
         QVERIFY(receiver.listen().ok());
+        receiver.setExpectedState(QString::fromLatin1(kSecretState));
         QCOMPARE(receiver.state(), LoopbackReceiver::State::Listening);
     }
 
@@ -412,6 +517,7 @@ private Q_SLOTS:
         {
             LoopbackReceiver receiver;
             QVERIFY(receiver.listen().ok());
+            receiver.setExpectedState(QString::fromLatin1(kSecretState));
             QSignalSpy spy(&receiver, &LoopbackReceiver::callbackReceived);
             RawClient browser;
             QVERIFY(browser.connectTo(receiver.port()));

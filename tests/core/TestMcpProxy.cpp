@@ -47,7 +47,7 @@ private:
         Result<ProxyOptions> options = ProxyOptions::parse(args, {});
         if (!options)
             return false;
-        m_client = std::make_unique<AgentClient>(m_agent->server.socketPath());
+        m_client = std::make_unique<AgentClient>(m_agent->server.socketPath(), m_agent->identity);
         bool connected = false;
         m_client->connectOnly(3000, [&](Status st) { connected = st.ok(); });
         if (!QTest::qWaitFor([&] { return connected; }, 3000))

@@ -49,21 +49,91 @@ private Q_SLOTS:
     void honoursMcpAuthSock()
     {
         EnvGuard sock("MCP_AUTH_SOCK", "/somewhere/custom.sock");
-        QCOMPARE(SocketPath::defaultPath(), QStringLiteral("/somewhere/custom.sock"));
+        QCOMPARE(SocketPath::defaultPath(::geteuid()).value(), QStringLiteral("/somewhere/custom.sock"));
     }
 
     void usesXdgRuntimeDir()
     {
+        QTemporaryDir tmp; // 0700, ours
         EnvGuard sock("MCP_AUTH_SOCK", QByteArray());
-        EnvGuard runtime("XDG_RUNTIME_DIR", "/run/user/4242");
-        QCOMPARE(SocketPath::defaultPath(), QStringLiteral("/run/user/4242/mcp-auth-agent/agent.sock"));
+        EnvGuard runtime("XDG_RUNTIME_DIR", tmp.path().toUtf8());
+        QCOMPARE(SocketPath::defaultPath(::geteuid()).value(),
+                 tmp.path() + QStringLiteral("/mcp-auth-agent/agent.sock"));
     }
 
     void emptyMcpAuthSockIsIgnored()
     {
+        QTemporaryDir tmp;
         EnvGuard sock("MCP_AUTH_SOCK", "");
-        EnvGuard runtime("XDG_RUNTIME_DIR", "/run/user/4242");
-        QCOMPARE(SocketPath::defaultPath(), QStringLiteral("/run/user/4242/mcp-auth-agent/agent.sock"));
+        EnvGuard runtime("XDG_RUNTIME_DIR", tmp.path().toUtf8());
+        QCOMPARE(SocketPath::defaultPath(::geteuid()).value(),
+                 tmp.path() + QStringLiteral("/mcp-auth-agent/agent.sock"));
+    }
+
+    // Issue 6.1: without a runtime directory of our own the socket never goes to a shared temp
+    // folder (Qt's fallback), where another user may already be listening.
+    void neverFallsBackToSharedTemp_data()
+    {
+        QTest::addColumn<QByteArray>("runtime");
+        QTest::newRow("unset") << QByteArray();
+        QTest::newRow("shared temp") << QByteArray("/tmp");
+        QTest::newRow("missing") << QByteArray("/nonexistent/run");
+        QTest::newRow("relative") << QByteArray("run");
+    }
+    void neverFallsBackToSharedTemp()
+    {
+        QFETCH(QByteArray, runtime);
+        QTemporaryDir home;
+        QTemporaryDir tmp;
+        EnvGuard sock("MCP_AUTH_SOCK", QByteArray());
+        EnvGuard xdg("XDG_RUNTIME_DIR", runtime);
+        EnvGuard tmpdir("TMPDIR", tmp.path().toUtf8());
+        EnvGuard homeEnv("HOME", home.path().toUtf8());
+        // A uid with no /run/user directory on any machine, so the home fallback is what is left…
+        const qint64 uid = ::geteuid();
+        const Result<QString> path = SocketPath::defaultPath(uid);
+        QVERIFY(path.ok());
+        QVERIFY2(!path->startsWith(tmp.path()), qPrintable(*path));
+        QVERIFY2(*path != QStringLiteral("/tmp/mcp-auth-agent/agent.sock"), qPrintable(*path));
+        const QString logind = QStringLiteral("/run/user/%1/").arg(uid);
+        QVERIFY2(path->startsWith(logind) ||
+                     *path == home.path() + QStringLiteral("/.mcp-auth-agent/agent.sock"),
+                 qPrintable(*path));
+    }
+
+    void runtimeDirOfAnotherUserIsIgnored()
+    {
+        QTemporaryDir home;
+        EnvGuard sock("MCP_AUTH_SOCK", QByteArray());
+        EnvGuard xdg("XDG_RUNTIME_DIR", "/"); // root's, 0755: neither ours (unless root) nor private
+        EnvGuard homeEnv("HOME", home.path().toUtf8());
+        const Result<QString> path = SocketPath::defaultPath(::geteuid());
+        QVERIFY(path.ok());
+        QVERIFY2(!path->startsWith(QStringLiteral("//")) &&
+                     *path != QStringLiteral("/mcp-auth-agent/agent.sock"),
+                 qPrintable(*path));
+    }
+
+    void noPrivatePlaceIsAClearError()
+    {
+        EnvGuard sock("MCP_AUTH_SOCK", QByteArray());
+        EnvGuard xdg("XDG_RUNTIME_DIR", QByteArray());
+        EnvGuard homeEnv("HOME", "/tmp");     // not ours (root's for a user; and for root, still not private)
+        const qint64 notUs = 4'000'000'000LL; // no /run/user/<uid>, owns nothing
+        const Result<QString> path = SocketPath::defaultPath(notUs);
+        QVERIFY(!path.ok());
+        QCOMPARE(path.error().code, QStringLiteral("no_private_dir"));
+        QVERIFY(path.error().message.contains(QStringLiteral("MCP_AUTH_SOCK")));
+    }
+
+    void checkDirectoryCreatesNothing()
+    {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath(QStringLiteral("absent"));
+        const Status st = SocketPath::checkDirectory(dir + QStringLiteral("/agent.sock"), ::geteuid());
+        QVERIFY(!st.ok());
+        QCOMPARE(st.error().code, QStringLiteral("socket_dir_missing"));
+        QVERIFY(!QFileInfo::exists(dir));
     }
 
     void createsPrivateDirectory()

@@ -40,9 +40,44 @@ private Q_SLOTS:
             << QByteArray(R"({"access_token":"at","token_type":"Bearer","expires_in":"soon"})") << ""
             << qint64(0) << "requested"
             << "";
+        // RFC 6749 §5.1: a lifetime is positive; zero or less is ignored (unknown lifetime), never
+        // "already expired", which would refresh on every call.
         QTest::newRow("expires_in negative")
-            << QByteArray(R"({"access_token":"at","token_type":"Bearer","expires_in":-5})") << "" << kNow
+            << QByteArray(R"({"access_token":"at","token_type":"Bearer","expires_in":-5})") << "" << qint64(0)
             << "requested"
+            << "";
+        QTest::newRow("expires_in zero")
+            << QByteArray(R"({"access_token":"at","token_type":"Bearer","expires_in":0})") << "" << qint64(0)
+            << "requested"
+            << "";
+        QTest::newRow("expires_in zero string")
+            << QByteArray(R"({"access_token":"at","token_type":"Bearer","expires_in":"0"})") << ""
+            << qint64(0) << "requested"
+            << "";
+        // RFC 6750 §2.1 / RFC 6749 Appendix A: what would become a header is refused on receipt.
+        QTest::newRow("access_token with CR LF")
+            << QByteArray(R"({"access_token":"at\r\nX-Injected: 1","token_type":"Bearer"})")
+            << "invalid_token_characters" << qint64(0) << ""
+            << "";
+        QTest::newRow("access_token with LF only")
+            << QByteArray(R"({"access_token":"at\nx","token_type":"Bearer"})") << "invalid_token_characters"
+            << qint64(0) << ""
+            << "";
+        QTest::newRow("access_token with space")
+            << QByteArray(R"({"access_token":"at x","token_type":"Bearer"})") << "invalid_token_characters"
+            << qint64(0) << ""
+            << "";
+        QTest::newRow("access_token with NUL")
+            << QByteArray(R"({"access_token":"at\u0000x","token_type":"Bearer"})")
+            << "invalid_token_characters" << qint64(0) << ""
+            << "";
+        QTest::newRow("access_token non-ASCII")
+            << QByteArray(R"({"access_token":"at\u00e9","token_type":"Bearer"})")
+            << "invalid_token_characters" << qint64(0) << ""
+            << "";
+        QTest::newRow("refresh_token with CR LF")
+            << QByteArray(R"({"access_token":"at","token_type":"Bearer","refresh_token":"rt\r\n"})")
+            << "invalid_token_characters" << qint64(0) << ""
             << "";
         QTest::newRow("expires_in absurd")
             << QByteArray(R"({"access_token":"at","token_type":"Bearer","expires_in":1e300})") << ""
@@ -103,6 +138,24 @@ private Q_SLOTS:
         QCOMPARE(r->obtainedAt, kNow);
     }
 
+    void tokenCharacterSets()
+    {
+        // Every VSCHAR but space is fine in an access token (JWTs, Salesforce's '!' tokens, ...).
+        QVERIFY(TokenSet::isValidAccessToken(QStringLiteral("eyJ.a-b_c~d+e/f=!#$%&'()*,:;<>?@[]^`{|}")));
+        QVERIFY(!TokenSet::isValidAccessToken(QString()));
+        QVERIFY(!TokenSet::isValidAccessToken(QStringLiteral("a\tb")));
+        QVERIFY(!TokenSet::isValidAccessToken(QString(TokenSet::maxTokenChars + 1, QLatin1Char('a'))));
+        QVERIFY(TokenSet::isValidRefreshToken(QStringLiteral("with space")));
+        QVERIFY(!TokenSet::isValidRefreshToken(QStringLiteral("rt\x7f")));
+    }
+
+    void storedTokensWithBadCharactersAreRefused()
+    {
+        const auto r = TokenSet::fromSecretJson(R"({"access_token":"at\r\nX: y","refresh_token":"rt"})");
+        QVERIFY(!r.ok());
+        QCOMPARE(r.error().code, QStringLiteral("invalid_stored_tokens"));
+    }
+
     void refreshWithoutRefreshTokenKeepsOld()
     {
         TokenSet previous;
@@ -151,12 +204,15 @@ private Q_SLOTS:
         QCOMPARE(t.isValidFor(kNow, margin), valid);
     }
 
-    void negativeLifetimeIsExpiredWithAnyMargin()
+    void nonPositiveLifetimeIsUnknownNotExpired()
     {
+        // RFC 6749 §5.1: expires_in is positive. Read as "already expired", a -100 would make every
+        // token/get refresh; it is ignored instead and the server's 401 tells when the token ends.
         const auto r = TokenSet::fromTokenResponse(
             R"({"access_token":"at","token_type":"Bearer","expires_in":-100})", kNow, {});
         QVERIFY(r.ok());
-        QVERIFY(!r->isValidFor(kNow, 1));
+        QCOMPARE(r->expiresAt, qint64(0));
+        QVERIFY(r->isValidFor(kNow, 60));
     }
 
     void secretJsonRoundTrip()

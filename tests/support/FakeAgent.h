@@ -1,5 +1,6 @@
 #pragma once
 
+#include "SameUserIdentity.h"
 #include "broker/BrokerServer.h"
 #include "broker/RpcErrors.h"
 #include "common/Json.h"
@@ -58,20 +59,6 @@ public:
     QList<Call> calls;
 
 private:
-    class Identity : public PeerIdentityProvider
-    {
-    public:
-        PeerInfo identify(QLocalSocket *) const override
-        {
-            PeerInfo p;
-            p.known = true;
-            p.uid = qint64(::geteuid());
-            p.pid = 1;
-            return p;
-        }
-        qint64 currentUid() const override { return qint64(::geteuid()); }
-    };
-
     void sendError(JsonRpcConnection *c, const Json &id, const Error &e)
     {
         c->sendError(id, rpcCodeFor(e), e.message, rpcErrorData(e));
@@ -109,9 +96,8 @@ private:
         c->sendError(id, RpcError::MethodNotFound, QStringLiteral("unknown method"));
     }
 
-    Identity identity;
-
 public:
+    SameUserIdentity identity; ///< who the agent sees on its socket, and who its clients see
     BrokerServer server;
 };
 

@@ -1,0 +1,31 @@
+#pragma once
+
+#include "broker/PeerIdentity.h"
+
+#include <unistd.h>
+
+namespace mcpauth::test {
+
+/// A PeerIdentityProvider for in-process tests whose answer the test sets: by default every peer
+/// is "pid 1 of our own user" (the real, SO_PEERCRED one lives in platform/). `peerUid` makes it
+/// report another user, `known = false` an unidentifiable peer.
+class SameUserIdentity : public PeerIdentityProvider
+{
+public:
+    PeerInfo identify(QLocalSocket *) const override
+    {
+        ++calls;
+        PeerInfo info;
+        info.known = known;
+        info.uid = peerUid;
+        info.pid = 1;
+        return info;
+    }
+    qint64 currentUid() const override { return qint64(::geteuid()); }
+
+    bool known = true;
+    qint64 peerUid = qint64(::geteuid());
+    mutable int calls = 0;
+};
+
+} // namespace mcpauth::test
