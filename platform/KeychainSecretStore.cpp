@@ -3,7 +3,6 @@
 #include "common/Log.h"
 
 #include <QPointer>
-#include <QRandomGenerator>
 #include <QTimer>
 
 #include <qt6keychain/keychain.h>
@@ -147,21 +146,6 @@ void KeychainSecretStore::remove(const QString &key, QObject *context, StatusCal
             done(keychainError(QStringLiteral("delete"), j));
         },
         [done](Error e) { done(std::move(e)); });
-}
-
-void KeychainSecretStore::probe(QObject *context, StatusCallback done)
-{
-    // A random key so concurrent agents (or a crashed earlier probe) never collide.
-    const QString key =
-        QStringLiteral("probe-%1").arg(QRandomGenerator::global()->generate64(), 16, 16, QLatin1Char('0'));
-    QPointer<KeychainSecretStore> self(this);
-    write(key, QByteArrayLiteral("probe"), context, [self, key, context, done](Status written) {
-        if (!written || !self) {
-            done(std::move(written));
-            return;
-        }
-        self->remove(key, context, done);
-    });
 }
 
 QString KeychainSecretStore::backendName() const

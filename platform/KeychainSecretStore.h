@@ -26,10 +26,6 @@ public:
     QString backendName() const override;
     bool isPersistent() const override;
 
-    /// Whether the keychain works: writes and deletes a throwaway entry. Run at agent start to
-    /// decide between this store and the in-memory fallback. `done` runs once unless `context` dies.
-    void probe(QObject *context, StatusCallback done);
-
     const QString &service() const { return m_service; }
     /// How long one keychain call may take before it fails with Error::keychain. Generous by
     /// default: unlocking a keychain can mean the user typing a password into a prompt.

@@ -79,7 +79,8 @@ Takes mcp-remote's options, so a host config only changes its command:
   --client-metadata-url URL           client ID metadata document (HTTPS URL used as client_id)
   --resource URL                      resource (RFC 8707) to request instead of URL
   --authorize-param k=v               extra authorization request parameter (repeatable)
-  --allow-http                        allow plain HTTP to a non-loopback server
+  --allow-http                        allow plain HTTP to a non-loopback server (the proxy's own
+                                      link; sign-in itself needs HTTPS off loopback)
   --ignore-tool GLOB                  hide tools matching GLOB (repeatable, * wildcard)
   --auth-timeout SECONDS              give up waiting for a sign-in after SECONDS
   --enable-proxy                      use the system HTTP(S) proxy settings

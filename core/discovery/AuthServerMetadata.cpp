@@ -29,7 +29,7 @@ Result<QUrl> endpoint(const Json &json, const char *key, bool required)
 }
 
 /// Fields and the checks that do not depend on how the document was found.
-Result<AuthServerMetadata> read(const Json &json, bool allowPlainHttp)
+Result<AuthServerMetadata> read(const Json &json)
 {
     if (!json.is_object())
         return invalid(QStringLiteral("not a JSON object"));
@@ -58,7 +58,7 @@ Result<AuthServerMetadata> read(const Json &json, bool allowPlainHttp)
             return url.error();
         // MCP "Communication Security": every authorization server endpoint MUST be HTTPS
         // (loopback excepted for development and tests).
-        if (!url->isEmpty() && !allowPlainHttp && !isSecureEndpoint(*url))
+        if (!url->isEmpty() && !isSecureEndpoint(*url))
             return Error::security(QStringLiteral("insecure_endpoint"),
                                    QStringLiteral("the authorization server's %1 (%2) does not use HTTPS")
                                        .arg(QLatin1String(f.key), url->host()));
@@ -92,8 +92,7 @@ Result<AuthServerMetadata> read(const Json &json, bool allowPlainHttp)
 
 } // namespace
 
-Result<AuthServerMetadata> AuthServerMetadata::parse(const QByteArray &body, const QString &expectedIssuer,
-                                                     bool allowPlainHttp)
+Result<AuthServerMetadata> AuthServerMetadata::parse(const QByteArray &body, const QString &expectedIssuer)
 {
     Result<Json> json = parseJsonObject(body, QStringLiteral("authorization server metadata"));
     if (!json)
@@ -107,7 +106,7 @@ Result<AuthServerMetadata> AuthServerMetadata::parse(const QByteArray &body, con
                                QStringLiteral("the authorization server metadata names issuer \"%1\" but was "
                                               "fetched for \"%2\"")
                                    .arg(issuer, expectedIssuer));
-    return read(*json, allowPlainHttp);
+    return read(*json);
 }
 
 Json AuthServerMetadata::toJson() const
@@ -135,10 +134,10 @@ Json AuthServerMetadata::toJson() const
     return json;
 }
 
-Result<AuthServerMetadata> AuthServerMetadata::fromJson(const Json &json, bool allowPlainHttp)
+Result<AuthServerMetadata> AuthServerMetadata::fromJson(const Json &json)
 {
     // A cached document is validated again: the state file is not trusted more than the network.
-    return read(json, allowPlainHttp);
+    return read(json);
 }
 
 AuthServerMetadata AuthServerMetadata::legacyDefaults(const QString &issuer)

@@ -30,11 +30,9 @@ struct AuthServerMetadata
     /// Parses the document and checks everything above against `expectedIssuer`.
     /// Errors: invalid_json, issuer_mismatch (Security), pkce_unsupported (Security),
     /// insecure_endpoint (Security), invalid_metadata (Protocol: a required field missing or not a URL).
-    /// `allowPlainHttp` lifts the HTTPS rule on endpoints (a server configured with allowHttp).
-    static Result<AuthServerMetadata> parse(const QByteArray &body, const QString &expectedIssuer,
-                                            bool allowPlainHttp = false);
+    static Result<AuthServerMetadata> parse(const QByteArray &body, const QString &expectedIssuer);
     Json toJson() const;
-    static Result<AuthServerMetadata> fromJson(const Json &json, bool allowPlainHttp = false);
+    static Result<AuthServerMetadata> fromJson(const Json &json);
 
     /// MCP 2025-03-26 "Fallbacks for Servers without Metadata Discovery": {issuer}/authorize,
     /// /token and /register. PKCE S256 is assumed (there is no document to check); only for the

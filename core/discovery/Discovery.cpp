@@ -63,11 +63,6 @@ void Discovery::setProbe(bool probe)
     m_probe = probe;
 }
 
-void Discovery::setAllowPlainHttp(bool allow)
-{
-    m_allowPlainHttp = allow;
-}
-
 bool Discovery::running() const
 {
     return m_state == State::Probing || m_state == State::FetchingResourceMetadata ||
@@ -290,7 +285,7 @@ void Discovery::onResourceMetadata(const Candidate &candidate, const HttpRespons
     m_result.issuer = prm->authorizationServers.constFirst();
     // MCP "Communication Security": authorization server endpoints MUST be HTTPS. Refuse before
     // any request is sent to a plain-HTTP issuer (loopback excepted).
-    if (!m_allowPlainHttp && !isSecureEndpoint(QUrl(m_result.issuer, QUrl::StrictMode))) {
+    if (!isSecureEndpoint(QUrl(m_result.issuer, QUrl::StrictMode))) {
         fail(Error::security(QStringLiteral("insecure_endpoint"),
                              QStringLiteral("the authorization server %1 named by %2 does not use HTTPS")
                                  .arg(m_result.issuer, shown(candidate.url))));
@@ -322,8 +317,7 @@ void Discovery::useLegacyIssuer()
 void Discovery::onServerMetadata(const Candidate &candidate, const HttpResponse &response)
 {
     // The first document found is final: an issuer mismatch or missing PKCE is not "try the next URL".
-    Result<AuthServerMetadata> metadata =
-        AuthServerMetadata::parse(response.body, m_result.issuer, m_allowPlainHttp);
+    Result<AuthServerMetadata> metadata = AuthServerMetadata::parse(response.body, m_result.issuer);
     if (!metadata && m_result.legacyIssuer && metadata.error().code == QLatin1String("issuer_mismatch")) {
         // MCP 2025-03-26 servers publish their metadata at the MCP origin with an issuer of their
         // choosing (e.g. origin + "/oauth"). The origin was our guess, not an attested issuer: accept
@@ -338,7 +332,7 @@ void Discovery::onServerMetadata(const Candidate &candidate, const HttpResponse 
             qCInfo(lcDiscovery) << "legacy server: using the issuer its metadata names," << claimed;
             m_result.issuer = claimed;
             m_result.prm.authorizationServers = {claimed};
-            metadata = AuthServerMetadata::parse(response.body, claimed, m_allowPlainHttp);
+            metadata = AuthServerMetadata::parse(response.body, claimed);
         }
     }
     if (!metadata) {
@@ -382,10 +376,10 @@ Json DiscoveryResult::toJson() const
 }
 
 std::optional<DiscoveryResult> DiscoveryResult::fromJson(const Json &json, const QUrl &resource,
-                                                         const QString &issuer, bool allowPlainHttp)
+                                                         const QString &issuer)
 {
     auto prm = ProtectedResourceMetadata::fromJson(json.value("prm", Json::object()));
-    auto meta = AuthServerMetadata::fromJson(json.value("metadata", Json::object()), allowPlainHttp);
+    auto meta = AuthServerMetadata::fromJson(json.value("metadata", Json::object()));
     if (!prm || !meta)
         return std::nullopt;
     DiscoveryResult r;

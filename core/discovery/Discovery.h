@@ -36,9 +36,9 @@ struct DiscoveryResult
 
     /// The cached form kept in the state file (no challenge: it belongs to one request).
     Json toJson() const;
-    /// Back from toJson(); metadata is validated again (allowPlainHttp as configured for the server).
+    /// Back from toJson(); metadata is validated again (HTTPS except loopback, as on discovery).
     static std::optional<DiscoveryResult> fromJson(const Json &json, const QUrl &resource,
-                                                   const QString &issuer, bool allowPlainHttp);
+                                                   const QString &issuer);
 };
 
 /// Steps 1–3 of the authorization engine for one MCP server: probe it for a Bearer challenge,
@@ -80,9 +80,6 @@ public:
     void setChallengeHint(const BearerChallenge &challenge);
     /// Whether to probe the MCP URL for a challenge when no hint is set (default true).
     void setProbe(bool probe);
-    /// Allows plain http:// to non-loopback hosts (a server configured with allowHttp; the
-    /// HttpClient must allow it too). Default false: HTTPS except loopback.
-    void setAllowPlainHttp(bool allow);
 
     /// Starts the flow; only the first call from Idle has an effect.
     void start();
@@ -120,7 +117,6 @@ private:
     QUrl m_mcpUrl;
     std::optional<BearerChallenge> m_hint;
     bool m_probe = true;
-    bool m_allowPlainHttp = false;
     State m_state = State::Idle;
     QPointer<QNetworkReply> m_reply;
     DiscoveryResult m_result;

@@ -193,17 +193,26 @@ void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString 
         return;
     }
     if (method == QLatin1String("agent/status")) {
-        Json keychain = Json::object();
-        keychain["available"] = m_keychainAvailable;
-        keychain["backend"] = toStd(m_engine.secretStoreName());
-        keychain["persistent"] = m_engine.secretsPersistent();
-        if (!m_keychainDetail.isEmpty())
-            keychain["detail"] = toStd(m_keychainDetail);
-        Json r = Json::object();
-        r["version"] = MCPAUTH_VERSION;
-        r["pid"] = QCoreApplication::applicationPid();
-        r["keychain"] = keychain;
-        c->sendResult(id, r);
+        auto answer = [this, conn, id](bool available, const QString &detail) {
+            if (!conn)
+                return;
+            Json keychain = Json::object();
+            keychain["available"] = available;
+            keychain["backend"] = toStd(m_engine.secretStoreName());
+            keychain["persistent"] = m_engine.secretsPersistent();
+            if (!detail.isEmpty())
+                keychain["detail"] = toStd(detail);
+            Json r = Json::object();
+            r["version"] = MCPAUTH_VERSION;
+            r["pid"] = QCoreApplication::applicationPid();
+            r["keychain"] = keychain;
+            conn->sendResult(id, r);
+        };
+        if (!m_keychainAvailable)
+            return answer(false, m_keychainDetail); // in memory since start: nothing to ask
+        // The keychain as it is now, not as it was at start (it can go away while the agent runs).
+        m_engine.checkSecrets(c,
+                              [answer](Status st) { answer(st.ok(), st ? QString() : st.error().message); });
         return;
     }
     if (method == QLatin1String("agent/shutdown")) {

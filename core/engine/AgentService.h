@@ -19,7 +19,7 @@ class JsonRpcConnection;
 /// | token/get     | resource, scope?, minValidSeconds? (60)  | accessToken, tokenType, expiresAt, scope   |
 /// | login/start   | resource, scope?, challenge?, force?     | tokenType, expiresAt, scope                |
 /// | server/configure | resource, clientInfo?, clientMetadata?, clientMetadataUrl?, authorizeParams?,   |
-/// |               | resourceOverride?, allowHttp?            | {}                                         |
+/// |               | resourceOverride?                        | {}                                         |
 /// | logout        | resource                                 | revoked                                    |
 /// | servers/list  | —                                        | servers: [{resource, issuer, state, …}]    |
 /// | agent/status  | —                                        | version, pid, keychain{available, backend} |

@@ -21,13 +21,6 @@ namespace {
 
 const char *const kServers = "servers";
 
-HttpClient withPlainHttp(const HttpClient &http)
-{
-    HttpClient::Options o = http.options();
-    o.allowPlainHttp = true;
-    return HttpClient(http.networkAccessManager(), o);
-}
-
 QSet<QString> scopeSet(const QString &scope)
 {
     const QStringList parts = scope.split(QLatin1Char(' '), Qt::SkipEmptyParts);
@@ -46,7 +39,6 @@ AuthEngine::AuthEngine(const HttpClient &http, const Clock &clock, SecretStore &
                        Browser &browser, Options options, QObject *parent)
     : QObject(parent), m_http(http), m_clock(clock), m_secrets(secrets), m_stateFile(stateFile),
       m_browser(browser), m_options(options), m_tokenClient(std::make_unique<TokenClient>(m_http, m_clock)),
-      m_plainHttpTokenClient(std::make_unique<TokenClient>(withPlainHttp(m_http), m_clock)),
       m_state(Json::object()), m_clients(std::make_unique<ClientDirectory>(m_secrets))
 {}
 
@@ -77,9 +69,7 @@ void AuthEngine::start(QObject *context, StatusCallback done)
             s->mcpUrl = canonical;
         s->issuer = jsonString(rec, "issuer");
         if (rec.contains("discovery")) {
-            const ServerConfig *config = m_clients->config(s->resourceString());
-            s->discovery = DiscoveryResult::fromJson(rec["discovery"], canonical, s->issuer,
-                                                     config && config->allowHttp);
+            s->discovery = DiscoveryResult::fromJson(rec["discovery"], canonical, s->issuer);
         }
         if (!jsonBool(rec, "signedIn").value_or(false))
             s->tokenState = ServerSession::TokenState::Absent;
@@ -125,6 +115,23 @@ void AuthEngine::ensureLoaded(ServerSession *s, QObject *context, TokenCallback 
             return;
         }
         if (!r.value()) {
+            const Json record = m_state[kServers].value(toStd(s->resourceString()), Json::object());
+            if (jsonBool(record, "signedIn").value_or(false)) {
+                // The state file says tokens are stored, the keychain says no entry: a keychain that
+                // went away (or came back empty and locked) looks like this. Ask it before calling
+                // the user signed out.
+                checkSecrets(s, [this, s](Status st) {
+                    if (!st) {
+                        s->tokenState = TS::Unknown; // try again next time; the tokens may come back
+                        ServerSession::resolve(s->loadWaiters, st.error());
+                        return;
+                    }
+                    qCInfo(lcEngine) << "stored tokens are gone for" << s->resourceString();
+                    s->tokenState = TS::Absent;
+                    ServerSession::resolve(s->loadWaiters, s->tokens);
+                });
+                return;
+            }
             s->tokenState = TS::Absent;
         } else {
             auto tokens = TokenSet::fromSecretJson(*r.value());
@@ -149,7 +156,16 @@ void AuthEngine::token(const QUrl &mcpUrl, const QString &scope, qint64 minValid
         QTimer::singleShot(0, context, [done, e = canonical.error()] { done(e); });
         return;
     }
-    ServerSession *s = session(canonical.value());
+    // No state for a server nobody signed in to: every unknown URL a client sends would otherwise
+    // keep a session forever (security.md §7). Known servers all have one from start() or login().
+    ServerSession *s = m_sessions.value(ResourceUri::toString(canonical.value()));
+    if (!s) {
+        QTimer::singleShot(0, context, [done, mcpUrl] {
+            done(Error::loginRequired(
+                QStringLiteral("not signed in to %1; run: mcp-auth login %1").arg(mcpUrl.toString())));
+        });
+        return;
+    }
     if (s->issuer.isEmpty())
         s->mcpUrl = mcpUrl;
     ensureLoaded(s, context, [this, s, scope, minValidSeconds, context, done](Result<TokenSet> loaded) {
@@ -219,9 +235,8 @@ void AuthEngine::refresh(ServerSession *s)
     s->proactiveRefresh.stop();
     Q_EMIT serversChanged();
     qCInfo(lcTokens) << "refreshing tokens for" << s->resourceString();
-    tokenClientFor(s->resourceString())
-        .refresh(s->discovery->metadata, *client, s->tokens, resourceParam(s), s,
-                 [this, s](Result<TokenSet> r) { finishRefresh(s, r); });
+    m_tokenClient->refresh(s->discovery->metadata, *client, s->tokens, resourceParam(s), s,
+                           [this, s](Result<TokenSet> r) { finishRefresh(s, r); });
 }
 
 void AuthEngine::finishRefresh(ServerSession *s, const Result<TokenSet> &result)
@@ -373,10 +388,9 @@ void AuthEngine::startLogin(ServerSession *s, const QString &scope, const LoginO
         req.resourceOverride = config->resourceOverride;
         req.authorizeParams = config->authorizeParams;
         req.clientMetadata = config->clientMetadata;
-        req.allowPlainHttp = config->allowHttp;
     }
     auto lookup = [this, resource](const DiscoveryResult &d) { return selectClient(resource, d); };
-    auto *flow = new LoginFlow(httpFor(resource), m_clock, m_browser, lookup, req, s);
+    auto *flow = new LoginFlow(m_http, m_clock, m_browser, lookup, req, s);
     s->login = flow;
     connect(flow, &LoginFlow::browserOpening, this, [this, s] { Q_EMIT browserOpened(s->resourceString()); });
     connect(flow, &LoginFlow::finished, this, [this, s, flow](const Result<LoginOutcome> &r) {
@@ -392,8 +406,10 @@ void AuthEngine::finishLogin(ServerSession *s, const Result<LoginOutcome> &r)
         // The tokens held (if any) stay: a failed or refused step-up leaves the old grant usable.
         s->activity = ServerSession::Activity::Idle;
         s->lastError = r.error().message;
-        Q_EMIT serversChanged();
         ServerSession::resolve(s->tokenWaiters, r.error());
+        if (s->issuer.isEmpty())
+            forgetFailedServers(s);
+        Q_EMIT serversChanged();
         return;
     }
     const LoginOutcome &o = r.value();
@@ -414,6 +430,23 @@ void AuthEngine::finishLogin(ServerSession *s, const Result<LoginOutcome> &r)
     });
 }
 
+void AuthEngine::forgetFailedServers(ServerSession *latest)
+{
+    // Servers whose first sign-in failed stay listed with their error (status shows why), but only
+    // the most recent few: login/start to endless junk URLs must not grow the agent.
+    m_failedServers.removeAll(latest->resourceString());
+    m_failedServers.append(latest->resourceString());
+    while (m_failedServers.size() > kMaxFailedServers) {
+        const QString key = m_failedServers.takeFirst();
+        ServerSession *old = m_sessions.value(key);
+        if (!old || !old->issuer.isEmpty() || old->activity != ServerSession::Activity::Idle ||
+            !old->tokenWaiters.isEmpty() || !old->loadWaiters.isEmpty())
+            continue; // signed in meanwhile, or busy: not ours to drop
+        m_sessions.remove(key);
+        old->deleteLater();
+    }
+}
+
 void AuthEngine::logout(const QUrl &mcpUrl, QObject *context, std::function<void(Result<bool>)> done)
 {
     const Result<QUrl> canonical = ResourceUri::canonical(mcpUrl);
@@ -421,7 +454,11 @@ void AuthEngine::logout(const QUrl &mcpUrl, QObject *context, std::function<void
         QTimer::singleShot(0, context, [done, e = canonical.error()] { done(e); });
         return;
     }
-    ServerSession *s = session(canonical.value());
+    ServerSession *s = m_sessions.value(ResourceUri::toString(canonical.value()));
+    if (!s) {
+        QTimer::singleShot(0, context, [done] { done(false); }); // nothing to sign out of
+        return;
+    }
     if (s->login)
         s->login->cancel();
     ensureLoaded(s, context, [this, s, context, done](Result<TokenSet> loaded) {
@@ -441,17 +478,16 @@ void AuthEngine::logout(const QUrl &mcpUrl, QObject *context, std::function<void
         const QString hint = useRefresh ? QStringLiteral("refresh_token") : QStringLiteral("access_token");
         s->activity = ServerSession::Activity::SigningOut;
         // The session, not the caller, owns the revocation: it must finish even if the caller leaves.
-        tokenClientFor(s->resourceString())
-            .revoke(s->discovery->metadata, *client, token, hint, s,
-                    [this, s, done, context = QPointer<QObject>(context)](Result<bool> revoked) {
-                        s->activity = ServerSession::Activity::Idle;
-                        if (!revoked)
-                            qCWarning(lcTokens) << "revocation failed:" << revoked.error().message;
-                        dropTokens(s, QStringLiteral("signed out"));
-                        Q_EMIT serversChanged();
-                        if (context)
-                            done(revoked ? revoked.value() : false);
-                    });
+        m_tokenClient->revoke(s->discovery->metadata, *client, token, hint, s,
+                              [this, s, done, context = QPointer<QObject>(context)](Result<bool> revoked) {
+                                  s->activity = ServerSession::Activity::Idle;
+                                  if (!revoked)
+                                      qCWarning(lcTokens) << "revocation failed:" << revoked.error().message;
+                                  dropTokens(s, QStringLiteral("signed out"));
+                                  Q_EMIT serversChanged();
+                                  if (context)
+                                      done(revoked ? revoked.value() : false);
+                              });
     });
 }
 
@@ -473,18 +509,6 @@ Result<std::optional<ClientRegistration>> AuthEngine::selectClient(const QString
 const ServerConfig *AuthEngine::configFor(const QString &resource) const
 {
     return m_clients->config(resource);
-}
-
-HttpClient AuthEngine::httpFor(const QString &resource) const
-{
-    const ServerConfig *config = configFor(resource);
-    return config && config->allowHttp ? withPlainHttp(m_http) : m_http;
-}
-
-TokenClient &AuthEngine::tokenClientFor(const QString &resource) const
-{
-    const ServerConfig *config = configFor(resource);
-    return config && config->allowHttp ? *m_plainHttpTokenClient : *m_tokenClient;
 }
 
 QString AuthEngine::resourceParam(const ServerSession *s) const
@@ -546,6 +570,25 @@ QString AuthEngine::secretStoreName() const
 bool AuthEngine::secretsPersistent() const
 {
     return m_secrets.isPersistent();
+}
+
+void AuthEngine::checkSecrets(QObject *context, StatusCallback done, int timeoutMs)
+{
+    auto settled = std::make_shared<bool>(false);
+    QTimer::singleShot(timeoutMs, context, [settled, done, timeoutMs] {
+        if (!std::exchange(*settled, true))
+            done(Error::keychain(
+                QStringLiteral("the system keychain did not answer within %1 s (is it locked, "
+                               "or its service gone?)")
+                    .arg(timeoutMs / 1000)));
+    });
+    m_secrets.probe(context, [settled, done](Status st) {
+        if (std::exchange(*settled, true))
+            return;
+        if (!st)
+            qCWarning(lcStorage) << "keychain check failed:" << st.error().message;
+        done(st);
+    });
 }
 
 void AuthEngine::saveRecord(ServerSession *s)

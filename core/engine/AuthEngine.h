@@ -88,6 +88,10 @@ public:
     QList<ServerStatus> servers() const;
     QString secretStoreName() const;
     bool secretsPersistent() const;
+    /// Whether the secret store works right now (SecretStore::probe), answered within
+    /// `timeoutMs` at most: a keychain that went away while the agent runs is reported, not
+    /// assumed. Error::keychain when it does not work or does not answer in time.
+    void checkSecrets(QObject *context, StatusCallback done, int timeoutMs = 5000);
 
     /// A client registered out of band (config, IT policy) for an issuer: used before DCR.
     void addPreRegisteredClient(const ClientRegistration &client);
@@ -114,11 +118,10 @@ private:
     Result<std::optional<ClientRegistration>> selectClient(const QString &resource,
                                                            const DiscoveryResult &d) const;
     const ServerConfig *configFor(const QString &resource) const;
-    HttpClient httpFor(const QString &resource) const;
-    TokenClient &tokenClientFor(const QString &resource) const;
     QString resourceParam(const ServerSession *s) const;
     void startLogin(ServerSession *s, const QString &scope, const LoginOptions &options);
     void finishLogin(ServerSession *s, const Result<LoginOutcome> &r);
+    void forgetFailedServers(ServerSession *latest);
     void saveRecord(ServerSession *s);
     void persist();
     QString tokenKey(const ServerSession *s) const;
@@ -130,9 +133,11 @@ private:
     Browser &m_browser;
     Options m_options;
     std::unique_ptr<TokenClient> m_tokenClient;
-    std::unique_ptr<TokenClient> m_plainHttpTokenClient; ///< for servers configured with allowHttp
     Json m_state;
     QHash<QString, ServerSession *> m_sessions; ///< by canonical resource string
+    /// Servers never signed in whose sign-in failed, oldest first; at most kMaxFailedServers.
+    QStringList m_failedServers;
+    static constexpr int kMaxFailedServers = 32;
     std::unique_ptr<ClientDirectory> m_clients; ///< client identities and per-server configuration
 };
 

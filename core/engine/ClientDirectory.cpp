@@ -107,6 +107,15 @@ const ServerConfig *ClientDirectory::config(const QString &resource) const
 void ClientDirectory::configure(const QString &resource, const ServerConfig &config, QObject *context,
                                 StatusCallback done)
 {
+    // Bounded like everything a socket client can grow (style.md): a configuration per server.
+    if (!m_configs.contains(resource) && !config.isEmpty() && m_configs.size() >= kMaxConfigs) {
+        QTimer::singleShot(0, context, [done] {
+            done(Error::config(
+                QStringLiteral("too_many_servers"),
+                QStringLiteral("%1 servers are configured already; remove one first").arg(kMaxConfigs)));
+        });
+        return;
+    }
     auto commit = [this, resource, config, done](Status st) {
         if (!st) {
             done(st.error().withContext(QStringLiteral("storing the client secret")));

@@ -26,6 +26,8 @@ class ClientDirectory : public QObject
     Q_OBJECT
 public:
     using StatusCallback = std::function<void(Status)>;
+    /// Servers with a configuration at most; configure() refuses a new one beyond that.
+    static constexpr int kMaxConfigs = 1000;
 
     explicit ClientDirectory(SecretStore &secrets, QObject *parent = nullptr);
 

@@ -35,7 +35,6 @@ void LoginFlow::start()
         return;
     m_state = State::Discovering;
     m_discovery = new Discovery(m_http, m_request.mcpUrl, this);
-    m_discovery->setAllowPlainHttp(m_request.allowPlainHttp);
     if (m_request.challenge)
         m_discovery->setChallengeHint(*m_request.challenge);
     connect(m_discovery, &Discovery::finished, this, &LoginFlow::onDiscovered);

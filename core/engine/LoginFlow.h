@@ -72,7 +72,6 @@ public:
         /// Extra RFC 7591 fields for a registration; its `scope` is the last resort of scope selection
         /// (after the challenge and the PRM, as the TS SDK and mcp-remote do).
         Json clientMetadata = Json::object();
-        bool allowPlainHttp = false; ///< discovery accepts http:// endpoints (the HttpClient must too)
     };
     /// Picks the client for a discovered server (pre-registered → CIMD → stored dynamic client), or
     /// nullopt to register dynamically, or an error when a configured client cannot be used there.

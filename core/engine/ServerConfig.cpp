@@ -89,7 +89,7 @@ Result<ServerConfig> parseConfig(const Json &params, bool stored);
 bool ServerConfig::isEmpty() const
 {
     return !staticClient && clientMetadata.empty() && clientMetadataUrl.isEmpty() &&
-           authorizeParams.isEmpty() && resourceOverride.isEmpty() && !allowHttp;
+           authorizeParams.isEmpty() && resourceOverride.isEmpty();
 }
 
 Result<ServerConfig> ServerConfig::fromParams(const Json &params)
@@ -170,11 +170,11 @@ Result<ServerConfig> parseConfig(const Json &params, bool stored)
         c.resourceOverride = *resource;
     }
 
-    if (params.contains("allowHttp") && !params["allowHttp"].is_null()) {
-        if (!params["allowHttp"].is_boolean())
-            return invalid(QStringLiteral("params.allowHttp must be a boolean"));
-        c.allowHttp = params["allowHttp"].get<bool>();
-    }
+    // `allowHttp` (older proxies send it) is checked and then has no effect: the agent sends
+    // nothing over plain HTTP except to loopback hosts, whatever a client asks (security.md §7).
+    // Tokens, codes and client secrets travel on these connections.
+    if (params.contains("allowHttp") && !params["allowHttp"].is_null() && !params["allowHttp"].is_boolean())
+        return invalid(QStringLiteral("params.allowHttp must be a boolean"));
     return c;
 }
 
@@ -205,8 +205,6 @@ Json ServerConfig::toJson() const
     }
     if (!resourceOverride.isEmpty())
         j["resourceOverride"] = toStd(resourceOverride);
-    if (allowHttp)
-        j["allowHttp"] = true;
     return j;
 }
 

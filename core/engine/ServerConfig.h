@@ -35,8 +35,6 @@ struct ServerConfig
     QList<QPair<QString, QString>> authorizeParams;
     /// Sent as `resource` instead of the canonical MCP URL (absolute, no fragment).
     QString resourceOverride;
-    /// Allows http:// to non-loopback hosts for this server and its authorization server.
-    bool allowHttp = false;
 
     bool isEmpty() const;
 

@@ -146,7 +146,7 @@ QPointer<QNetworkReply> HttpClient::sendHop(QNetworkAccessManager *nam, const Op
         });
         return {};
     }
-    if (request.requireSecure && !options.allowPlainHttp && !isSecureEndpoint(request.url)) {
+    if (request.requireSecure && !isSecureEndpoint(request.url)) {
         const QString host = request.url.host();
         QTimer::singleShot(0, context, [done, host] {
             done(Error::security(
@@ -255,8 +255,7 @@ QPointer<QNetworkReply> HttpClient::sendHop(QNetworkAccessManager *nam, const Op
                              }
                              HttpRequest next = request;
                              next.url = response.url.resolved(QUrl::fromEncoded(location));
-                             if (request.requireSecure && !options.allowPlainHttp &&
-                                 !isSecureEndpoint(next.url)) {
+                             if (request.requireSecure && !isSecureEndpoint(next.url)) {
                                  done(transportError(reply, AbortReason::InsecureRedirect, options));
                                  return;
                              }

@@ -62,8 +62,6 @@ public:
         qint64 maxBodyBytes = 1024 * 1024;
         int maxRedirects = 5;
         QByteArray userAgent = QByteArrayLiteral("mcp-auth-agent/" MCPAUTH_VERSION);
-        /// Lifts the HTTPS-except-loopback rule (a server configured with allowHttp). Off by default.
-        bool allowPlainHttp = false;
     };
     using Callback = std::function<void(Result<HttpResponse>)>;
 

@@ -329,7 +329,7 @@ Result<ProxyOptions> ProxyOptions::parse(const QStringList &args, const EnvLooku
 bool ProxyOptions::hasServerConfig() const
 {
     return !clientInfo.is_null() || !clientMetadata.is_null() || !clientMetadataUrl.isEmpty() ||
-           !resourceOverride.isEmpty() || allowHttp || !authorizeParams.empty();
+           !resourceOverride.isEmpty() || !authorizeParams.empty();
 }
 
 Json ProxyOptions::serverConfigureParams() const
@@ -346,8 +346,6 @@ Json ProxyOptions::serverConfigureParams() const
         p["authorizeParams"] = authorizeParams;
     if (!resourceOverride.isEmpty())
         p["resourceOverride"] = toStd(resourceOverride);
-    if (allowHttp)
-        p["allowHttp"] = true;
     return p;
 }
 

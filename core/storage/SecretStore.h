@@ -34,6 +34,12 @@ public:
     virtual QString backendName() const = 0;
     /// False for stores that lose everything when the agent exits.
     virtual bool isPersistent() const = 0;
+
+    /// Whether the store works right now: writes and deletes a throwaway entry under a random key.
+    /// Used at agent start, for `agent/status`, and when an entry the state file says exists is
+    /// missing (a keychain that went away or came back locked and empty). `done` runs once,
+    /// unless `context` dies.
+    void probe(QObject *context, StatusCallback done);
 };
 
 } // namespace mcpauth

@@ -71,6 +71,26 @@ class TestAgentService : public QObject
     };
 
 private Q_SLOTS:
+    // Issue 6.7: agent/status tells the keychain as it is now, not as it was when the agent started.
+    void statusReportsAKeychainThatWentAway()
+    {
+        Fixture f;
+        f.service.setKeychainStatus(true, QString());
+        Json reply = f.call("agent/status", Json::object());
+        QVERIFY2(reply.contains("result"), reply.dump().c_str());
+        QCOMPARE(reply["result"]["keychain"]["available"].get<bool>(), true);
+
+        f.store.setFailing(true);
+        reply = f.call("agent/status", Json::object());
+        QVERIFY2(reply.contains("result"), reply.dump().c_str());
+        QCOMPARE(reply["result"]["keychain"]["available"].get<bool>(), false);
+        QVERIFY(!reply["result"]["keychain"].value("detail", std::string()).empty());
+
+        f.store.setFailing(false);
+        reply = f.call("agent/status", Json::object());
+        QCOMPARE(reply["result"]["keychain"]["available"].get<bool>(), true);
+    }
+
     void configureInvalidParams_data()
     {
         QTest::addColumn<QByteArray>("params");
@@ -126,15 +146,15 @@ private Q_SLOTS:
         ServerConfig c = f.engine.configuration(f.server.mcpUrl());
         QVERIFY(c.staticClient);
         QCOMPARE(c.staticClient->clientSecret, QStringLiteral("s-Zq"));
-        QVERIFY(c.allowHttp);
         QCOMPARE(c.authorizeParams.size(), 1);
+        // allowHttp is accepted (older proxies send it) and opens nothing: no field to set.
+        QVERIFY(!c.toJson().contains("allowHttp"));
 
         reply = f.call("server/configure",
                        Json{{"resource", f.mcp()}, {"resourceOverride", "https://api.example"}});
         QVERIFY(reply.contains("result"));
         c = f.engine.configuration(f.server.mcpUrl());
         QVERIFY(!c.staticClient);
-        QVERIFY(!c.allowHttp);
         QCOMPARE(c.resourceOverride, QStringLiteral("https://api.example"));
     }
 

@@ -1,13 +1,16 @@
 #include "FakeAuthServer.h"
 #include "FakeBrowser.h"
 #include "engine/AuthEngine.h"
+#include "engine/ServerSession.h"
 #include "storage/MemorySecretStore.h"
 #include "storage/StateFile.h"
 #include "tokens/TokenClient.h"
 
+#include <QFile>
 #include <QNetworkAccessManager>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 using namespace mcpauth;
 using namespace mcpauth::test;
@@ -20,8 +23,14 @@ class RecordingStore : public MemorySecretStore
 public:
     QHash<QString, QByteArray> current;
     int writes = 0;
+    bool failWrites = false; ///< a keychain that answers reads but cannot store (locked, empty)
     void write(const QString &key, const QByteArray &secret, QObject *context, StatusCallback done) override
     {
+        if (failWrites) {
+            QTimer::singleShot(0, context,
+                               [done] { done(Error::keychain(QStringLiteral("keychain locked"))); });
+            return;
+        }
         ++writes;
         current.insert(key, secret);
         MemorySecretStore::write(key, secret, context, std::move(done));
@@ -489,6 +498,74 @@ private Q_SLOTS:
         f.clock.advance(3600);
         QVERIFY(f.token().ok());
         QCOMPARE(f.server.refreshGrants, 1);
+    }
+
+    // Issue 6.7: a keychain that went away (or came back empty and locked) is "keychain
+    // unavailable", never "not signed in"; once it works again, a missing entry is a sign-out.
+    void keychainThatComesBackEmptyIsNotASignOut()
+    {
+        Fixture f;
+        f.startEngine();
+        QVERIFY(f.login().ok());
+        f.engine.reset();
+        const QStringList keys = f.store.current.keys();
+        for (const QString &key : keys)
+            f.store.remove(key, this, [](Status) {});
+        QTRY_VERIFY(f.store.current.isEmpty());
+        f.store.failWrites = true;
+        f.startEngine();
+        const Result<TokenSet> gone = f.token();
+        QVERIFY(!gone.ok());
+        QCOMPARE(gone.error().category, Error::Category::Keychain);
+        QCOMPARE(f.engine->servers().first().state, QStringLiteral("signed_in")); // nothing forgotten
+
+        f.store.failWrites = false; // the keychain works: the entry really is gone
+        const Result<TokenSet> absent = f.token();
+        QVERIFY(!absent.ok());
+        QCOMPARE(absent.error().category, Error::Category::LoginRequired);
+    }
+
+    // Issue 6.7: token/get and logout for servers nobody signed in to keep no state at all.
+    void unknownServersLeaveNoState()
+    {
+        Fixture f;
+        f.startEngine();
+        int answered = 0;
+        for (int i = 0; i < 2000; ++i) {
+            const QUrl junk(QStringLiteral("http://127.0.0.1:9/junk/%1").arg(i));
+            f.engine->token(junk, QString(), 60, f.engine.get(), [&answered](Result<TokenSet> r) {
+                answered += !r && r.error().category == Error::Category::LoginRequired;
+            });
+        }
+        bool revoked = true;
+        f.engine->logout(QUrl(QStringLiteral("http://127.0.0.1:9/junk/x")), f.engine.get(),
+                         [&](Result<bool> r) { revoked = r.ok() && r.value(); });
+        QTRY_COMPARE(answered, 2000);
+        QVERIFY(!revoked);
+        QCOMPARE(f.engine->findChildren<ServerSession *>().size(), 0);
+        QVERIFY(f.engine->servers().isEmpty());
+        QFile state(f.dir.filePath(QStringLiteral("state.json")));
+        QVERIFY(!state.exists() || (state.open(QIODevice::ReadOnly) && !state.readAll().contains("junk")));
+    }
+
+    void failedFirstSignInsAreCapped()
+    {
+        Fixture f;
+        f.startEngine();
+        const int n = 40;
+        int failed = 0;
+        for (int i = 0; i < n; ++i) // nothing listens on port 9: each fails at the probe
+            f.engine->login(QUrl(QStringLiteral("http://127.0.0.1:9/failed/%1").arg(i)), QString(),
+                            f.engine.get(), [&failed](Result<TokenSet> r) { failed += !r; });
+        QTRY_COMPARE_WITH_TIMEOUT(failed, n, 20000);
+        QTest::qWait(10); // deleteLater of the dropped sessions
+        const QList<ServerStatus> listed = f.engine->servers();
+        QVERIFY2(listed.size() <= 32, qPrintable(QString::number(listed.size())));
+        QVERIFY(listed.size() >= 16);
+        const QString latest = QStringLiteral("http://127.0.0.1:9/failed/%1").arg(n - 1);
+        QVERIFY(std::any_of(listed.begin(), listed.end(),
+                            [&](const ServerStatus &s) { return s.resource == latest; }));
+        QVERIFY(!listed.first().lastError.isEmpty());
     }
 
     // Issue 6.2: a callback without the sign-in's state (anyone on the machine can send one) is

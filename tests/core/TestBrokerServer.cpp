@@ -295,6 +295,58 @@ private Q_SLOTS:
         QVERIFY(roundTrip(d, 1));
     }
 
+    // Issue 6.6: at the limit, a client that stopped midway (an unfinished line) gives its slot to
+    // a newcomer; a well-behaved idle client keeps its own.
+    void evictsStalledConnectionForNewcomer()
+    {
+        FakeIdentity identity;
+        BrokerServer server(identity);
+        server.setMaxConnections(3);
+        echo(server);
+        QVERIFY(server.listen(m_path).ok());
+        LocalLineClient idle, half1, half2;
+        QVERIFY(idle.connectTo(m_path));
+        QVERIFY(roundTrip(idle, 1));
+        QVERIFY(half1.connectTo(m_path));
+        half1.sendRaw(R"({"jsonrpc":"2.0","id":1,)");
+        QTest::qWait(30); // half1 stalled first
+        QVERIFY(half2.connectTo(m_path));
+        half2.sendRaw(R"({"jsonrpc":"2.0",)");
+        QTRY_COMPARE(server.connectionCount(), 3);
+        QTest::qWait(30);
+
+        LocalLineClient newcomer;
+        QVERIFY(newcomer.connectTo(m_path));
+        QVERIFY(roundTrip(newcomer, 7));
+        QVERIFY(half1.waitForDisconnect()); // the longest-stalled one went
+        QCOMPARE(half2.socket.state(), QLocalSocket::ConnectedState);
+        QVERIFY(roundTrip(idle, 2));
+        QCOMPARE(server.connectionCount(), 3);
+    }
+
+    void unfinishedLinesShareOneBudget()
+    {
+        FakeIdentity identity;
+        BrokerServer server(identity);
+        server.setLineBudget(300 * 1024);
+        echo(server);
+        QVERIFY(server.listen(m_path).ok());
+        LocalLineClient a, b;
+        QVERIFY(a.connectTo(m_path));
+        QVERIFY(b.connectTo(m_path));
+        a.sendRaw(QByteArray(200 * 1024, 'a')); // under the 1 MiB line cap, no newline
+        QTest::qWait(100);
+        QCOMPARE(a.socket.state(), QLocalSocket::ConnectedState);
+        b.sendRaw(QByteArray(200 * 1024, 'b')); // together over the budget: b is cut
+        QVERIFY(b.waitForDisconnect());
+        QVERIFY(b.waitForLines(1));
+        QVERIFY(b.message(0)["error"]["message"].get<std::string>().find("busy") != std::string::npos);
+        QCOMPARE(a.socket.state(), QLocalSocket::ConnectedState);
+        LocalLineClient c;
+        QVERIFY(c.connectTo(m_path));
+        QVERIFY(roundTrip(c, 1));
+    }
+
     // A refresh storm: many clients connect before the agent's event loop accepts any of them.
     // They must queue in the listen backlog, not be refused with EAGAIN (Qt's default backlog is
     // 50). Raw non-blocking sockets, as a Node.js host uses: QLocalSocket would retry by itself.

@@ -11,6 +11,7 @@
 
 using namespace mcpauth;
 using namespace mcpauth::test;
+using namespace std::chrono_literals;
 
 /// QCOMPARE cannot take nlohmann::json (its converting constructors confuse QTest's overloads).
 #define QCOMPARE_JSON(actual, expected)                                                                      \
@@ -270,6 +271,108 @@ private Q_SLOTS:
                       Json({{"code", "login_required"}, {"category", "login_required"}}));
         m_client->send(request(1000, "token/get"));
         QTRY_COMPARE(m_requests->size(), cap + 1);
+    }
+
+    // Issue 6.3: a 520,000-deep array (just under the 1 MiB cap) is a parse error, not a crash, and
+    // the connection goes on serving.
+    void deepNestingIsAParseError()
+    {
+        QVERIFY(connectPair());
+        const int depth = 520'000;
+        m_client->sendRaw(QByteArray(depth, '[') + QByteArray(depth, ']') + '\n');
+        expectError(0, RpcError::ParseError);
+        QVERIFY(m_client->message(0)["error"]["message"].get<std::string>().find("nested") !=
+                std::string::npos);
+        // Deep params inside a valid request: refused the same way, never delivered.
+        QByteArray deep = R"({"jsonrpc":"2.0","id":1,"method":"server/configure","params":{"x":)";
+        deep += QByteArray(100'000, '[') + QByteArray(100'000, ']') + "}}\n";
+        m_client->sendRaw(deep);
+        expectError(1, RpcError::ParseError);
+        m_client->send(request(2, "agent/status"));
+        QTRY_COMPARE(m_requests->size(), 1);
+        QCOMPARE(m_requests->first().at(1).toString(), QStringLiteral("agent/status"));
+        // 64 levels are fine.
+        m_client->send(request(3, "deep", {{"x", Json::parse(std::string(60, '[') + std::string(60, ']'))}}));
+        QTRY_COMPARE(m_requests->size(), 2);
+    }
+
+    // Issue 6.6: a line must end within its deadline, counted from its first byte.
+    void unfinishedLineTimesOut()
+    {
+        QVERIFY(connectPair());
+        m_connection->setTimeouts(300ms, 10s);
+        m_client->sendRaw(R"({"jsonrpc":"2.0",)");
+        QTRY_VERIFY(m_connection->isStalled());
+        for (int i = 0; i < 10 && m_client->socket.state() == QLocalSocket::ConnectedState; ++i) {
+            m_client->sendRaw(" "); // trickling does not keep it alive
+            QTest::qWait(50);
+        }
+        QVERIFY(m_client->waitForDisconnect(2000));
+        QTRY_COMPARE(m_closed->size(), 1);
+        expectError(0, RpcError::InvalidRequest);
+        QCOMPARE_JSON(m_client->message(0)["error"]["message"], Json("request line not finished in time"));
+    }
+
+    void finishedLinesKeepTheConnection()
+    {
+        QVERIFY(connectPair());
+        m_connection->setTimeouts(300ms, 10s);
+        for (int i = 0; i < 4; ++i) { // each line ends within its deadline, however long it all takes
+            m_client->sendRaw(R"({"jsonrpc":"2.0","id":)" + QByteArray::number(i));
+            QTest::qWait(200);
+            m_client->sendRaw(R"(,"method":"m"})"
+                              "\n");
+        }
+        QTRY_COMPARE(m_requests->size(), 4);
+        QVERIFY(!m_connection->isStalled());
+        QTest::qWait(400);
+        QCOMPARE(m_closed->size(), 0);
+    }
+
+    // Issue 6.6: a client that does not read its replies stops being read (its writes then block
+    // in the kernel), holds at most maxUnsentBytes of replies, and is cut if it does not drain.
+    void nonReadingClientIsPausedThenCut()
+    {
+        QVERIFY(connectPair());
+        m_connection->setTimeouts(10s, 500ms);
+        QLocalSocket silent; // reads nothing: Qt stops taking bytes from the kernel at 1 byte
+        silent.setReadBufferSize(1);
+        silent.connectToServer(m_server->fullServerName());
+        QVERIFY(QTest::qWaitFor([&] { return m_server->hasPendingConnections(); }, 3000));
+        PeerInfo peer;
+        peer.known = true;
+        auto *conn = new JsonRpcConnection(m_server->nextPendingConnection(), peer, 1 << 20, this);
+        conn->setTimeouts(10s, 500ms);
+        QSignalSpy closed(conn, &JsonRpcConnection::closed);
+        const QByteArray flood = QByteArray("x\n").repeated(100'000); // 100,000 error replies' worth
+        silent.write(flood);
+        auto *agentSide = conn->findChild<QLocalSocket *>();
+        QVERIFY(agentSide);
+        qint64 most = 0;
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                if (closed.size())
+                    return true;
+                most = std::max(most, agentSide->bytesToWrite());
+                return false;
+            },
+            5000));
+        QVERIFY2(most <= JsonRpcConnection::maxUnsentBytes + 256, qPrintable(QString::number(most)));
+        delete conn;
+    }
+
+    void slowReaderIsServedCompletely()
+    {
+        QVERIFY(connectPair());
+        m_connection->setTimeouts(10s, 3s);
+        const int n = 20'000; // ~1.8 MB of replies: well past the back-pressure mark
+        m_client->socket.setReadBufferSize(1);
+        m_client->sendRaw(QByteArray("x\n").repeated(n));
+        QTRY_VERIFY(m_connection->isStalled()); // paused while the client reads nothing
+        m_client->socket.setReadBufferSize(0);
+        m_client->socket.readAll();
+        QVERIFY(m_client->waitForLines(n - 1, 10000)); // the first byte went to readAll() above
+        QCOMPARE(m_closed->size(), 0);
     }
 
     void closedOnceWhenPeerLeaves()

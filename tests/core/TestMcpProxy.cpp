@@ -432,7 +432,7 @@ private Q_SLOTS:
         QCOMPARE(str(p, "clientMetadataUrl"), QStringLiteral("https://app.example/cimd.json"));
         QCOMPARE(str(p["authorizeParams"], "audience"), QStringLiteral("api"));
         QCOMPARE(str(p, "resourceOverride"), QStringLiteral("https://r.example/"));
-        QCOMPARE(p.value("allowHttp", false), true);
+        QVERIFY(!p.contains("allowHttp")); // the proxy's own link only (security.md §7)
     }
 
     void configureFailureDoesNotStopTheProxy()

@@ -109,6 +109,25 @@ private Q_SLOTS:
         QCOMPARE(out.size(), 1);
         QCOMPARE(out.first()["error"].value("code", 0), -32700);
     }
+
+    // Issue 6.3: a host line nested a million deep is a parse error for that line only.
+    void deepLineIsAParseError()
+    {
+        StdioChannel channel(m_inFile, m_outFile);
+        QSignalSpy messages(&channel, &StdioChannel::messageReceived);
+        channel.start();
+        const QByteArray deep =
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"params\":{\"p\":" + QByteArray(1'000'000, '[') +
+            QByteArray(1'000'000, ']') + "}}\n";
+        send(deep);
+        send(toBytes(Json{{"jsonrpc", "2.0"}, {"id", 2}, {"method", "ping"}}) + '\n');
+        QTRY_COMPARE(messages.size(), 1);
+        QCOMPARE(messages.first().at(0).value<Json>().value("id", 0), 2);
+        const QList<Json> out = output();
+        QCOMPARE(out.size(), 1);
+        QCOMPARE(out.first()["error"].value("code", 0), -32700);
+        QVERIFY(out.first()["error"].value("message", std::string()).find("nested") != std::string::npos);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestStdioChannel)
