@@ -92,7 +92,7 @@ void AgentClient::attempt(const QString &agentProgram, qint64 deadline, bool sta
         const PeerInfo peer = m_identity.identify(&m_socket);
         if (!peer.known || peer.uid != m_identity.currentUid()) {
             m_socket.abort();
-            qCWarning(lcBroker) << "refusing agent socket" << m_path << "served by uid" << peer.uid;
+            // No log line here: the caller reports the error (the CLI's stderr stays one line).
             done(Error::security(
                 QStringLiteral("agent_impostor"),
                 peer.known ? QStringLiteral("refusing the agent socket %1: it is served by another user "
