@@ -2,15 +2,15 @@
 # Benchmarks (never part of the pass/fail tests). Builds first, then runs each benchmark against
 # the real binaries, real servers from npm and a throwaway Secret Service, and prints its table.
 #   bench/run.sh                 all benchmarks
-#   bench/run.sh broker|proxy    one of them (bench/broker-bench.mjs, bench/proxy-bench.mjs)
+#   bench/run.sh broker|proxy|attack   one of them (bench/NAME-bench.mjs)
 # Knobs: BENCH_CONNECTIONS, BENCH_CALLS, BENCH_CLI_RUNS, BENCH_STORM (broker);
 #        BENCH_PROXY_CALLS, BENCH_PROXY_WARMUP, BENCH_PROXY_ROUNDS, BENCH_PROXY_COLD_RUNS (proxy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 names=("$@")
-(( ${#names[@]} )) || names=(broker proxy)
+(( ${#names[@]} )) || names=(broker proxy attack)
 for n in "${names[@]}"; do
-    [[ -f bench/$n-bench.mjs ]] || { echo "bench/run.sh: no benchmark '$n' (broker, proxy)" >&2; exit 2; }
+    [[ -f bench/$n-bench.mjs ]] || { echo "bench/run.sh: no benchmark '$n' (broker, proxy, attack)" >&2; exit 2; }
 done
 scripts/setup.sh --tests >/dev/null
 command -v /usr/bin/time >/dev/null || { sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo); "${sudo_cmd[@]}" apt-get install -y -qq time >/dev/null; }

@@ -8,6 +8,7 @@
 #include "engine/AuthEngine.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QTimer>
 
 namespace mcpauth {
@@ -211,8 +212,14 @@ void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString 
         if (!m_keychainAvailable)
             return answer(false, m_keychainDetail); // in memory since start: nothing to ask
         // The keychain as it is now, not as it was at start (it can go away while the agent runs).
-        m_engine.checkSecrets(c,
-                              [answer](Status st) { answer(st.ok(), st ? QString() : st.error().message); });
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        if (m_checkedAt >= 0 && now - m_checkedAt < kCheckReuseMs)
+            return answer(m_lastCheck.ok(), m_lastCheck ? QString() : m_lastCheck.error().message);
+        m_engine.checkSecrets(c, [this, answer](Status st) {
+            m_checkedAt = QDateTime::currentMSecsSinceEpoch();
+            m_lastCheck = st;
+            answer(st.ok(), st ? QString() : st.error().message);
+        });
         return;
     }
     if (method == QLatin1String("agent/shutdown")) {

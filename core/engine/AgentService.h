@@ -44,6 +44,11 @@ private:
     AuthEngine &m_engine;
     bool m_keychainAvailable = false;
     QString m_keychainDetail;
+    /// The last live keychain check: agent/status reuses it for a moment instead of writing to the
+    /// keychain on every call (a tray or a script may ask often).
+    qint64 m_checkedAt = -1; ///< ms since the epoch; -1: never
+    Status m_lastCheck = okStatus();
+    static constexpr qint64 kCheckReuseMs = 2000;
 };
 
 } // namespace mcpauth

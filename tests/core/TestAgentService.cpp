@@ -81,12 +81,14 @@ private Q_SLOTS:
         QCOMPARE(reply["result"]["keychain"]["available"].get<bool>(), true);
 
         f.store.setFailing(true);
+        QTest::qWait(2100); // past the moment a check is reused for
         reply = f.call("agent/status", Json::object());
         QVERIFY2(reply.contains("result"), reply.dump().c_str());
         QCOMPARE(reply["result"]["keychain"]["available"].get<bool>(), false);
         QVERIFY(!reply["result"]["keychain"].value("detail", std::string()).empty());
 
         f.store.setFailing(false);
+        QTest::qWait(2100);
         reply = f.call("agent/status", Json::object());
         QCOMPARE(reply["result"]["keychain"]["available"].get<bool>(), true);
     }
