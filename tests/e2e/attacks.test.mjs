@@ -215,58 +215,9 @@ async function probe(impostor, socketPath, listenedAs = socketPath) {
 // ---------------------------------------------------------------------------------------------
 // JSON-RPC over the agent's socket (as in hostile.test.mjs)
 
-function rpcSocket(socketPath) {
-    const sock = net.createConnection(socketPath);
-    const lines = [];
-    const waiters = [];
-    let buffer = '';
-    let closed = false;
-    sock.setEncoding('utf8');
-    sock.on('data', data => {
-        buffer += data;
-        for (let nl; (nl = buffer.indexOf('\n')) >= 0;) {
-            lines.push(buffer.slice(0, nl));
-            buffer = buffer.slice(nl + 1);
-        }
-        while (lines.length && waiters.length) waiters.shift()(lines.shift());
-    });
-    sock.on('error', () => { /* seen as 'close' */ });
-    sock.on('close', () => {
-        closed = true;
-        for (const w of waiters.splice(0)) w(null);
-    });
-    return {
-        ready: new Promise((resolve, reject) => {
-            sock.once('connect', resolve);
-            sock.once('error', reject);
-        }),
-        write: data => new Promise(resolve => {
-            if (closed) return resolve(false);
-            sock.write(data, err => resolve(!err));
-        }),
-        /** The next line, null when the connection closed, or 'timeout'. */
-        nextLine(ms = 5000) {
-            if (lines.length) return Promise.resolve(lines.shift());
-            if (closed) return Promise.resolve(null);
-            return new Promise(resolve => {
-                const timer = setTimeout(() => {
-                    waiters.splice(waiters.indexOf(done), 1);
-                    resolve('timeout');
-                }, ms);
-                const done = line => {
-                    clearTimeout(timer);
-                    resolve(line);
-                };
-                waiters.push(done);
-            });
-        },
-        destroy: () => sock.destroy()
-    };
-}
-
 /** agent/status on a fresh connection; returns the result. */
 async function agentStatus(socketPath) {
-    const c = rpcSocket(socketPath);
+    const c = h.rpcSocket(socketPath);
     try {
         await c.ready;
         await c.write('{"jsonrpc":"2.0","id":"st","method":"agent/status"}\n');
@@ -490,7 +441,7 @@ describe('3/5. hostile clients on the agent socket: deep JSON, starvation', { ti
     });
 
     test('3. 520,000-deep arrays (just under the 1 MiB line cap) and 100,000-deep params → error replies; the agent keeps serving', { timeout: 30000 }, async () => {
-        const deep = rpcSocket(sandbox.socket);
+        const deep = h.rpcSocket(sandbox.socket);
         try {
             await deep.ready;
             const line = `${'['.repeat(520000)}${']'.repeat(520000)}\n`;
@@ -506,7 +457,7 @@ describe('3/5. hostile clients on the agent socket: deep JSON, starvation', { ti
         }
         assert.equal((await agentStatus(sandbox.socket)).pid, agentPid, 'agent/status on a fresh connection: the same agent');
 
-        const configure = rpcSocket(sandbox.socket);
+        const configure = h.rpcSocket(sandbox.socket);
         try {
             await configure.ready;
             const nested = `${'['.repeat(100000)}${']'.repeat(100000)}`;
@@ -563,7 +514,7 @@ describe('3/5. hostile clients on the agent socket: deep JSON, starvation', { ti
             await h.sleep(700);
 
             const t1 = Date.now();
-            const good = rpcSocket(sandbox.socket);
+            const good = h.rpcSocket(sandbox.socket);
             sockets.push({ destroy: good.destroy });
             await good.ready;
             await good.write('{"jsonrpc":"2.0","id":1,"method":"agent/status"}\n');

@@ -8,7 +8,6 @@
 // Run through run-e2e.sh like signin.test.mjs; needs MCP_AUTH_BUILD_DIR.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as h from './lib/harness.mjs';
@@ -36,70 +35,6 @@ function peakRssKiB(pid) {
     const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     assert.ok(m, `VmHWM of pid ${pid}`);
     return Number(m[1]);
-}
-
-/** JSON-RPC over the agent's socket, one JSON object per line, for tests that misbehave on purpose. */
-function rpcSocket(socketPath) {
-    const sock = net.createConnection(socketPath);
-    const lines = [];
-    const waiters = [];
-    let buffer = '';
-    let closed = false;
-    let closeWaiters = [];
-    sock.setEncoding('utf8');
-    sock.on('data', data => {
-        buffer += data;
-        for (let nl; (nl = buffer.indexOf('\n')) >= 0;) {
-            lines.push(buffer.slice(0, nl));
-            buffer = buffer.slice(nl + 1);
-        }
-        while (lines.length && waiters.length) waiters.shift()(lines.shift());
-    });
-    sock.on('error', () => { /* EPIPE/ECONNRESET when the agent hangs up on us: seen as 'close' */ });
-    sock.on('close', () => {
-        closed = true;
-        for (const w of waiters.splice(0)) w(null);
-        for (const w of closeWaiters.splice(0)) w(true);
-    });
-    return {
-        ready: new Promise((resolve, reject) => {
-            sock.once('connect', resolve);
-            sock.once('error', reject);
-        }),
-        write: data => new Promise(resolve => {
-            if (closed) return resolve(false);
-            sock.write(data, err => resolve(!err));
-        }),
-        /** The next line, or null when the connection closed, or 'timeout'. */
-        nextLine(ms = 5000) {
-            if (lines.length) return Promise.resolve(lines.shift());
-            if (closed) return Promise.resolve(null);
-            return new Promise(resolve => {
-                const timer = setTimeout(() => {
-                    waiters.splice(waiters.indexOf(done), 1);
-                    resolve('timeout');
-                }, ms);
-                const done = line => {
-                    clearTimeout(timer);
-                    resolve(line);
-                };
-                waiters.push(done);
-            });
-        },
-        /** Resolves true once the agent closed the connection, false after ms. */
-        waitClosed(ms = 5000) {
-            if (closed) return Promise.resolve(true);
-            return new Promise(resolve => {
-                const timer = setTimeout(() => resolve(false), ms);
-                closeWaiters.push(v => {
-                    clearTimeout(timer);
-                    resolve(v);
-                });
-            });
-        },
-        pendingLines: () => [...lines],
-        destroy: () => sock.destroy()
-    };
 }
 
 describe('hostile or broken servers end in a clear error within a bounded time; the agent keeps serving', { timeout: 150000 }, () => {
@@ -247,7 +182,7 @@ describe('hostile or broken servers end in a clear error within a bounded time; 
     });
 
     test('socket: a malformed line gets a -32700 error and the same connection keeps working', { timeout: 30000 }, async () => {
-        const c = rpcSocket(sandbox.socket);
+        const c = h.rpcSocket(sandbox.socket);
         try {
             await c.ready;
             assert.ok(await c.write('this is not json\n'), 'sent the malformed line');
@@ -270,7 +205,7 @@ describe('hostile or broken servers end in a clear error within a bounded time; 
     });
 
     test('socket: 2 MiB without a newline → an error line and/or a hang-up, bounded; the agent keeps serving', { timeout: 30000 }, async () => {
-        const c = rpcSocket(sandbox.socket);
+        const c = h.rpcSocket(sandbox.socket);
         try {
             await c.ready;
             const t0 = Date.now();
@@ -287,7 +222,7 @@ describe('hostile or broken servers end in a clear error within a bounded time; 
         }
         await assertAgentStillServing('after the oversized line');
         // and a well-behaved connection still gets answers
-        const ok = rpcSocket(sandbox.socket);
+        const ok = h.rpcSocket(sandbox.socket);
         try {
             await ok.ready;
             await ok.write('{"jsonrpc":"2.0","id":"s","method":"servers/list"}\n');

@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, lstatSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -422,4 +423,68 @@ export function keychainItemCount() {
 /** Replaces anything token-shaped in text meant for test output. */
 export function redact(text) {
     return String(text).replace(/[A-Za-z0-9_\-.~]{24,}/g, '[redacted]');
+}
+
+/** JSON-RPC over the agent's socket, one JSON object per line, for tests that misbehave on purpose. */
+export function rpcSocket(socketPath) {
+    const sock = net.createConnection(socketPath);
+    const lines = [];
+    const waiters = [];
+    let buffer = '';
+    let closed = false;
+    let closeWaiters = [];
+    sock.setEncoding('utf8');
+    sock.on('data', data => {
+        buffer += data;
+        for (let nl; (nl = buffer.indexOf('\n')) >= 0;) {
+            lines.push(buffer.slice(0, nl));
+            buffer = buffer.slice(nl + 1);
+        }
+        while (lines.length && waiters.length) waiters.shift()(lines.shift());
+    });
+    sock.on('error', () => { /* EPIPE/ECONNRESET when the agent hangs up on us: seen as 'close' */ });
+    sock.on('close', () => {
+        closed = true;
+        for (const w of waiters.splice(0)) w(null);
+        for (const w of closeWaiters.splice(0)) w(true);
+    });
+    return {
+        ready: new Promise((resolve, reject) => {
+            sock.once('connect', resolve);
+            sock.once('error', reject);
+        }),
+        write: data => new Promise(resolve => {
+            if (closed) return resolve(false);
+            sock.write(data, err => resolve(!err));
+        }),
+        /** The next line, or null when the connection closed, or 'timeout'. */
+        nextLine(ms = 5000) {
+            if (lines.length) return Promise.resolve(lines.shift());
+            if (closed) return Promise.resolve(null);
+            return new Promise(resolve => {
+                const timer = setTimeout(() => {
+                    waiters.splice(waiters.indexOf(done), 1);
+                    resolve('timeout');
+                }, ms);
+                const done = line => {
+                    clearTimeout(timer);
+                    resolve(line);
+                };
+                waiters.push(done);
+            });
+        },
+        /** Resolves true once the agent closed the connection, false after ms. */
+        waitClosed(ms = 5000) {
+            if (closed) return Promise.resolve(true);
+            return new Promise(resolve => {
+                const timer = setTimeout(() => resolve(false), ms);
+                closeWaiters.push(v => {
+                    clearTimeout(timer);
+                    resolve(v);
+                });
+            });
+        },
+        pendingLines: () => [...lines],
+        destroy: () => sock.destroy()
+    };
 }
