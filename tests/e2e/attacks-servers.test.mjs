@@ -304,7 +304,7 @@ describe('servers that hand out what must not be kept or sent', { timeout: 12000
         sandbox?.remove();
     });
 
-    test('crlf-token: a token with CR/LF is refused with a clear error; nothing stored, nothing sent', { timeout: 60000 }, async () => {
+    test('crlf-token: a token with CR/LF is refused with a clear error; nothing stored, nothing sent', { timeout: 60000 }, async t => {
         const url = urlOf('crlf-token');
         const itemsBefore = h.keychainItemCount();
         const r = await h.runCli(sandbox, ['login', url], { timeoutMs: CLI_KILL_MS });
@@ -312,6 +312,7 @@ describe('servers that hand out what must not be kept or sent', { timeout: 12000
         assert.ok(r.code !== 0, `mcp-auth login fails: ${explain(r)}`);
         assert.equal(r.code, 1, `exit 1 (a failure, not "sign-in required"): ${explain(r)}`);
         const message = assertClearLine(r, 'crlf-token login');
+        t.diagnostic(`login: ${clean(message)}`);
         assert.match(message, /characters a token may not have/i, `the message says why: ${clean(message)}`);
         assert.match(message, /nothing was stored/i, `the message says nothing was stored: ${clean(message)}`);
         assert.ok(!r.stderr.includes('X-Injected') && !r.stderr.includes('\r'), 'the refused token is not printed');
@@ -395,7 +396,7 @@ describe('servers that hand out what must not be kept or sent', { timeout: 12000
             'no file of the sandbox (state, logs) holds the client secret');
     });
 
-    test('50,000 token/get for unknown URLs: all "sign-in required", the agent does not grow, none listed', { timeout: 90000 }, async () => {
+    test('50,000 token/get for unknown URLs: all "sign-in required", the agent does not grow, none listed', { timeout: 90000 }, async t => {
         const TOTAL = 50000;
         const CONNECTIONS = 4;
         const WINDOW = 64;
@@ -441,6 +442,7 @@ describe('servers that hand out what must not be kept or sent', { timeout: 12000
         const floodMs = Date.now() - t0;
         await h.sleep(500); // deleteLater() and friends
         const rssAfter = vmRssKiB(agentPid);
+        t.diagnostic(`VmRSS ${rssBefore} → ${rssAfter} KiB (${rssAfter - rssBefore} KiB) over ${TOTAL - WARMUP} URLs in ${floodMs} ms`);
         assert.equal(outcome.otherCount, 0, `every token/get got -32001 (other answers: ${outcome.otherCount}, e.g. ${outcome.other.join(' | ')})`);
         assert.equal(outcome.ok, TOTAL, 'every request was answered');
         const grownKiB = rssAfter - rssBefore;
@@ -451,7 +453,7 @@ describe('servers that hand out what must not be kept or sent', { timeout: 12000
         assert.equal(listed, 0, `no junk URL is listed (${listed} of ${st.servers.length} servers are)`);
     });
 
-    test('allowHttp is loopback-only: server/configure allowHttp + login to plain http off loopback → HTTPS error, no request', { timeout: 60000 }, async () => {
+    test('allowHttp is loopback-only: server/configure allowHttp + login to plain http off loopback → HTTPS error, no request', { timeout: 60000 }, async t => {
         const url = 'http://mcp.example.invalid/mcp';
         const conf = await rpcOnce(sandbox, 'server/configure', { resource: url, allowHttp: true });
         assert.ok(conf && conf !== 'timeout', `server/configure answered (${conf})`);
@@ -461,6 +463,7 @@ describe('servers that hand out what must not be kept or sent', { timeout: 12000
         assert.equal(r.code, 1, `mcp-auth login fails: ${explain(r)}`);
         assert.ok(elapsed < 5000, `refused within 5 s (took ${elapsed} ms)`);
         const message = assertClearLine(r, 'allowHttp login');
+        t.diagnostic(`login (${elapsed} ms): ${clean(message)}`);
         assert.match(message, /HTTPS|plain HTTP/i, `a security error about HTTPS: ${clean(message)}`);
         assert.doesNotMatch(message, /DNS|look ?up|resolv|host not found|unknown host|not found|unreachable/i,
             `not a DNS / host-lookup error: ${clean(message)}`);
@@ -530,7 +533,7 @@ describe('the keychain goes away while the agent runs (private bus + keyring)', 
         assert.equal(keychain?.available, false, `agent/status keychain within 5 s of the keyring's exit: ${JSON.stringify(keychain)}`);
     });
 
-    test('keyring gone: mcp-auth token fails with exit 1 "keychain unavailable", not "not signed in"', { timeout: 40000 }, async () => {
+    test('keyring gone: mcp-auth token fails with exit 1 "keychain unavailable", not "not signed in"', { timeout: 40000 }, async t => {
         assert.ok(agentPid, 'the first step started the agent');
         assert.ok(!nameHasOwner(priv.env), 'the keyring is gone');
         const r = await h.runCli(sandbox, ['token', url], { timeoutMs: CLI_KILL_MS });
@@ -539,6 +542,7 @@ describe('the keychain goes away while the agent runs (private bus + keyring)', 
         assert.notEqual(r.code, 3, `not "sign-in required" (exit 3): ${explain(r)}`);
         assert.equal(r.code, 1, `exit 1: ${explain(r)}`);
         const message = assertClearLine(r, 'token without keychain');
+        t.diagnostic(`token: ${clean(message)}`);
         assert.match(message, /keychain|secret service|keyring/i, `the message is about the keychain: ${clean(message)}`);
         assert.doesNotMatch(message, /not signed in|sign in again|please sign in|mcp-auth login|log ?in/i, `not a sign-in message: ${clean(message)}`);
         assert.deepEqual(h.agentPids(sandbox), [agentPid], 'the same agent still runs');
