@@ -269,6 +269,11 @@ void Discovery::onResourceMetadata(const Candidate &candidate, const HttpRespons
         withoutQuery.setQuery(QString());
         matches = ResourceUri::sameResource(prm->resource, withoutQuery);
     }
+    // MCP 2026-07-28 and the SDK's checkResourceAllowed: a resource on the same origin whose path is
+    // a prefix of the MCP URL's covers it (the server protects a tree, not one URL). It is then
+    // sent exactly as published (DiscoveryResult::resourceIndicator()).
+    if (!matches)
+        matches = ResourceUri::covers(prm->resource, m_result.resource);
     if (!matches) {
         fail(Error::security(
             QStringLiteral("resource_mismatch"),
@@ -361,6 +366,11 @@ void Discovery::finish(const Result<DiscoveryResult> &result)
     // deletes this object must not find itself inside our call stack.
     QMetaObject::invokeMethod(
         this, [this, result] { Q_EMIT finished(result); }, Qt::QueuedConnection);
+}
+
+QString DiscoveryResult::resourceIndicator() const
+{
+    return prm.resource.isEmpty() ? ResourceUri::toString(resource) : prm.resource;
 }
 
 Json DiscoveryResult::toJson() const

@@ -34,6 +34,13 @@ struct DiscoveryResult
     /// ...and that origin publishes no metadata either: the 2025-03-26 default endpoints are used.
     bool legacyEndpoints = false;
 
+    /// The RFC 8707 `resource` to send in every authorization and token request: the protected
+    /// resource metadata's `resource` exactly as published (checked against the MCP URL at
+    /// discovery), else the canonical MCP URL. A parser that appends "/" to a bare origin, or the
+    /// MCP URL where the metadata names its origin, fails servers that compare the string
+    /// (conformance `resource-parameter-matches-prm`, `auth/metadata-var2`).
+    QString resourceIndicator() const;
+
     /// The cached form kept in the state file (no challenge: it belongs to one request).
     Json toJson() const;
     /// Back from toJson(); metadata is validated again (HTTPS except loopback, as on discovery).

@@ -52,4 +52,20 @@ bool ResourceUri::sameResource(const QString &published, const QUrl &canonical)
     return other.ok() && toString(*other) == toString(canonical);
 }
 
+bool ResourceUri::covers(const QString &published, const QUrl &canonical)
+{
+    const QUrl url(published, QUrl::StrictMode);
+    const Result<QUrl> other = ResourceUri::canonical(url);
+    if (!other || url.hasQuery() || url.hasFragment())
+        return false;
+    if (other->scheme() != canonical.scheme() || other->host() != canonical.host() ||
+        other->port(-1) != canonical.port(-1))
+        return false;
+    QString prefix = other->path(QUrl::FullyEncoded);
+    while (prefix.endsWith(QLatin1Char('/')))
+        prefix.chop(1);
+    const QString path = canonical.path(QUrl::FullyEncoded);
+    return prefix.isEmpty() || path == prefix || path.startsWith(prefix + QLatin1Char('/'));
+}
+
 } // namespace mcpauth

@@ -24,6 +24,10 @@ public:
     /// RFC 9728 §3.3 check: does a published `resource` value name this canonical URI? The
     /// published string is canonicalised first, then compared exactly.
     static bool sameResource(const QString &published, const QUrl &canonical);
+    /// Whether `published` (a PRM `resource`) covers `canonical`: same scheme, host and port, no
+    /// query or fragment, and its path a whole-segment prefix of the canonical URL's path
+    /// ("/api" covers "/api/mcp", not "/apix"; a bare origin covers everything on it).
+    static bool covers(const QString &published, const QUrl &canonical);
 };
 
 } // namespace mcpauth

@@ -513,9 +513,12 @@ const ServerConfig *AuthEngine::configFor(const QString &resource) const
 
 QString AuthEngine::resourceParam(const ServerSession *s) const
 {
-    // RFC 8707: the configured override replaces the canonical URL in every token request too.
+    // RFC 8707: the configured override replaces it in every token request too; otherwise the
+    // same `resource` the sign-in sent (the metadata's, as published).
     const ServerConfig *config = configFor(s->resourceString());
-    return config && !config->resourceOverride.isEmpty() ? config->resourceOverride : s->resourceString();
+    if (config && !config->resourceOverride.isEmpty())
+        return config->resourceOverride;
+    return s->discovery ? s->discovery->resourceIndicator() : s->resourceString();
 }
 
 void AuthEngine::configure(const QUrl &mcpUrl, const ServerConfig &config, QObject *context,

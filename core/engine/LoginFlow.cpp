@@ -240,7 +240,7 @@ void LoginFlow::onCallback(const QUrlQuery &query)
 
 QString LoginFlow::resourceParam() const
 {
-    return m_request.resourceOverride.isEmpty() ? ResourceUri::toString(m_outcome.discovery.resource)
+    return m_request.resourceOverride.isEmpty() ? m_outcome.discovery.resourceIndicator()
                                                 : m_request.resourceOverride;
 }
 

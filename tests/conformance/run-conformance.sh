@@ -9,8 +9,9 @@
 #   1. 0.1.16 --suite auth                  the 14 auth scenarios of 2025-11-25, in parallel
 #   2. 0.1.16 --scenario, one at a time     initialize, tools_call, sse-retry, the 2025-03-26 back-compat
 #                                            and the draft auth scenarios
-#   3. 0.2.0-alpha.12 --scenario            the 2026-07-28 iss-*, metadata-issuer-mismatch and
-#                                            authorization-server-migration scenarios, at the 2025-11-25
+#   3. 0.2.0-alpha.12 --scenario            the 2026-07-28 iss-*, metadata-issuer-mismatch,
+#                                            authorization-server-migration, metadata-* and
+#                                            token-endpoint-auth-* scenarios, at the 2025-11-25
 #                                            wire (--spec-version 2025-11-25 --force): our hosts speak it
 # then prints a table (conformance/summarize.mjs) and exits non-zero if any scenario failed or warned.
 #
@@ -76,7 +77,10 @@ stable_extra=(initialize tools_call sse-retry auth/2025-03-26-oauth-metadata-bac
     auth/2025-03-26-oauth-endpoint-fallback auth/resource-mismatch auth/offline-access-scope
     auth/offline-access-not-supported)
 next_extra=(auth/iss-supported auth/iss-not-advertised auth/iss-supported-missing auth/iss-wrong-issuer
-    auth/iss-unexpected auth/iss-normalized auth/metadata-issuer-mismatch auth/authorization-server-migration)
+    auth/iss-unexpected auth/iss-normalized auth/metadata-issuer-mismatch auth/authorization-server-migration
+    # alpha.12's resource-parameter-matches-prm check runs in these (issue 7): `resource` exactly as the PRM has it
+    auth/metadata-default auth/metadata-var1 auth/metadata-var2 auth/metadata-var3
+    auth/token-endpoint-auth-basic auth/token-endpoint-auth-post auth/token-endpoint-auth-none)
 next_spec=${MCP_CONFORMANCE_NEXT_SPEC:-2025-11-25}
 next_args=()
 [[ "$next_spec" != native ]] && next_args=(--spec-version "$next_spec" --force)

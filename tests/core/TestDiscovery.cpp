@@ -428,11 +428,13 @@ private Q_SLOTS:
                                              << u"/custom/prm"_qs << u"https://evil.example.com/mcp"_qs;
         QTest::newRow("other-path-path-aware")
             << QString() << u"/.well-known/oauth-protected-resource/mcp"_qs << u"{base}/other"_qs;
-        // The origin is only acceptable for the document at the root well-known URL.
-        QTest::newRow("origin-from-path-aware")
-            << QString() << u"/.well-known/oauth-protected-resource/mcp"_qs << u"{base}"_qs;
-        QTest::newRow("origin-from-header")
-            << u"Bearer resource_metadata=\"{base}/custom/prm\""_qs << u"/custom/prm"_qs << u"{base}"_qs;
+        // Same origin, but a path that is not a whole-segment prefix of /mcp, or carries a query.
+        QTest::newRow("sibling-path-prefix")
+            << QString() << u"/.well-known/oauth-protected-resource/mcp"_qs << u"{base}/mc"_qs;
+        QTest::newRow("deeper-path") << QString() << u"/.well-known/oauth-protected-resource/mcp"_qs
+                                     << u"{base}/mcp/v2"_qs;
+        QTest::newRow("prefix-with-query")
+            << u"Bearer resource_metadata=\"{base}/custom/prm\""_qs << u"/custom/prm"_qs << u"{base}/?x=1"_qs;
         QTest::newRow("other-port-root")
             << QString() << u"/.well-known/oauth-protected-resource"_qs << u"http://127.0.0.1:1/mcp"_qs;
     }
@@ -455,6 +457,43 @@ private Q_SLOTS:
         QCOMPARE(out.error().code, QStringLiteral("resource_mismatch"));
         QCOMPARE(out.error().category, Error::Category::Security);
         QCOMPARE(server.count(u"/.well-known/oauth-authorization-server"_qs), 0);
+    }
+
+    // Issue 7 (MCP 2026-07-28, conformance resource-parameter-matches-prm / auth/metadata-var2): a
+    // resource on the MCP server's origin whose path is a prefix of its URL covers it, wherever the
+    // document was found, and is then the `resource` sent, exactly as published.
+    void acceptsCoveringResourceAndSendsItVerbatim_data()
+    {
+        QTest::addColumn<QString>("challenge");
+        QTest::addColumn<QString>("prmPath");
+        QTest::addColumn<QString>("resource");
+        QTest::newRow("origin-from-root")
+            << QString() << u"/.well-known/oauth-protected-resource"_qs << u"{base}"_qs;
+        QTest::newRow("origin-from-path-aware")
+            << QString() << u"/.well-known/oauth-protected-resource/mcp"_qs << u"{base}"_qs;
+        QTest::newRow("origin-slash-from-header")
+            << u"Bearer resource_metadata=\"{base}/custom/prm\""_qs << u"/custom/prm"_qs << u"{base}/"_qs;
+        QTest::newRow("exact") << QString() << u"/.well-known/oauth-protected-resource/mcp"_qs
+                               << u"{base}/mcp"_qs;
+    }
+    void acceptsCoveringResourceAndSendsItVerbatim()
+    {
+        QFETCH(QString, challenge);
+        QFETCH(QString, prmPath);
+        QFETCH(QString, resource);
+        TestHttpServer server;
+        QVERIFY(server.listen());
+        install(server, u"/mcp"_qs, challenge, server.base(),
+                {u"/.well-known/oauth-authorization-server=as:x"_qs});
+        const QString published = fill(resource, server);
+        const QString issuer = server.base();
+        server.route(prmPath, [=](const TestRequest &) { return prmDoc(published, issuer, u"ok"_qs); });
+        const HttpClient http = client();
+        Discovery discovery(http, server.url(u"/mcp"_qs));
+        const Outcome out = run(discovery);
+        QVERIFY2(out.result->ok(), qPrintable(out.result->ok() ? QString() : out.error().message));
+        QCOMPARE(out.result->value().resourceIndicator(),
+                 published); // byte for byte: no "/" added or dropped
     }
 
     void metadataNotJson_data()
