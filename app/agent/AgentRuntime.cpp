@@ -65,25 +65,19 @@ void AgentRuntime::start()
     }
 
     m_keychain = std::make_unique<KeychainSecretStore>();
-    auto decided = std::make_shared<bool>(false);
-    auto useMemory = [this, decided](const QString &why) {
-        if (std::exchange(*decided, true))
-            return;
-        qCWarning(lcStorage).noquote()
-            << "no keychain:" << why << "- tokens are kept in memory only until the agent exits";
-        m_memory = std::make_unique<MemorySecretStore>();
-        startEngine(*m_memory, false, why);
-    };
-    // A keychain that never answers (locked, no D-Bus) must not stall start-up.
-    QTimer::singleShot(15'000, this,
-                       [useMemory] { useMemory(QStringLiteral("the keychain did not answer within 15 s")); });
-    m_keychain->probe(this, [this, decided, useMemory](Status st) {
-        if (!st)
-            return useMemory(st.error().message);
-        if (std::exchange(*decided, true))
-            return;
-        startEngine(*m_keychain, true, QString());
-    });
+    // A keychain that never answers (locked, no D-Bus) must not stall start-up: 15 s at most.
+    m_keychain->probe(
+        this,
+        [this](Status st) {
+            if (st)
+                return startEngine(*m_keychain, true, QString());
+            const QString why = st.error().message;
+            qCWarning(lcStorage).noquote()
+                << "no keychain:" << why << "- tokens are kept in memory only until the agent exits";
+            m_memory = std::make_unique<MemorySecretStore>();
+            startEngine(*m_memory, false, why);
+        },
+        15'000);
 }
 
 void AgentRuntime::startEngine(SecretStore &store, bool keychainOk, const QString &keychainDetail)

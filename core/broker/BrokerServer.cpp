@@ -98,7 +98,7 @@ QString BrokerServer::socketPath() const
     return m_server->fullServerName();
 }
 
-bool BrokerServer::evictStalled()
+void BrokerServer::evictStalled()
 {
     // The longest-stalled client (an unfinished line, or replies it does not read) makes room: a
     // well-behaved client is never evicted, and a flood of half-open lines cannot lock others out.
@@ -109,11 +109,10 @@ bool BrokerServer::evictStalled()
             (!victim || c->stalledSince() < victim->stalledSince()))
             victim = c;
     if (!victim)
-        return false;
+        return;
     qCWarning(lcBroker) << "connection limit reached: dropping stalled connection of pid"
                         << victim->peer().pid;
     victim->abort(); // closed() → --m_connections, synchronously
-    return true;
 }
 
 void BrokerServer::onNewConnection()

@@ -48,7 +48,7 @@ public:
 
 private:
     void onNewConnection();
-    bool evictStalled();
+    void evictStalled();
 
     const PeerIdentityProvider &m_identity;
     QLocalServer *m_server;

@@ -168,10 +168,7 @@ void JsonRpcConnection::handleLine(QByteArray line)
     // Depth-bounded: the params are copied and printed later, both recursive (security.md §3).
     const Result<Json> parsed = parseJson(line, QStringLiteral("request"));
     if (!parsed) {
-        writeError(Json(), RpcError::ParseError,
-                   parsed.error().code == QLatin1String("json_too_deep")
-                       ? QStringLiteral("parse error: nested deeper than %1 levels").arg(kMaxJsonDepth)
-                       : QStringLiteral("parse error: not valid JSON"));
+        writeError(Json(), RpcError::ParseError, QStringLiteral("parse error: ") + parsed.error().message);
         return;
     }
     const Json &message = parsed.value();

@@ -46,7 +46,7 @@ Result<Json> parseJson(const QByteArray &bytes, const QString &what, int maxDept
     // Depth first: nlohmann parses iteratively, but copying or dumping a value recurses per level.
     if (jsonNestingDepth(bytes, maxDepth) < 0)
         return Error::protocol(QStringLiteral("json_too_deep"),
-                               what + QStringLiteral(" nests deeper than %1 levels").arg(maxDepth));
+                               what + QStringLiteral(" is nested deeper than %1 levels").arg(maxDepth));
     // allow_exceptions=false: a parse error yields a "discarded" value instead of throwing.
     Json doc = Json::parse(bytes.constBegin(), bytes.constEnd(), nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded())

@@ -142,12 +142,11 @@ void Discovery::fetchResourceMetadata()
     m_candidates.clear();
     if (!m_result.challenge.resourceMetadata.isEmpty()) {
         // MCP 2025-11-25: MUST use the URL from WWW-Authenticate when present; no fallback.
-        m_candidates << Candidate{m_result.challenge.resourceMetadata, Source::Header};
+        m_candidates << m_result.challenge.resourceMetadata;
     } else {
         // RFC 9728 §3.1 / MCP 2025-11-25: path-aware well-known URL first, then the root.
         const QList<QUrl> urls = DiscoveryUrls::protectedResourceMetadata(m_mcpUrl);
-        for (qsizetype i = 0; i < urls.size(); ++i)
-            m_candidates << Candidate{urls[i], i + 1 == urls.size() ? Source::Root : Source::PathAware};
+        m_candidates << urls;
     }
     tryNext();
 }
@@ -159,8 +158,7 @@ void Discovery::fetchServerMetadata()
     m_tried.clear();
     m_candidates.clear();
     const QList<QUrl> urls = DiscoveryUrls::authorizationServerMetadata(m_result.issuer);
-    for (const QUrl &url : urls)
-        m_candidates << Candidate{url, Source::AuthServer};
+    m_candidates << urls;
     tryNext();
 }
 
@@ -196,9 +194,9 @@ void Discovery::tryNext()
                                     .arg(m_result.issuer, tried)));
         return;
     }
-    const Candidate candidate = m_candidates.takeFirst();
-    qCDebug(lcDiscovery) << "trying" << shown(candidate.url);
-    HttpRequest request = HttpRequest::get(candidate.url);
+    const QUrl candidate = m_candidates.takeFirst();
+    qCDebug(lcDiscovery) << "trying" << shown(candidate);
+    HttpRequest request = HttpRequest::get(candidate);
     if (resourceStep) // the MCP server is asked; it may vary the document by protocol version
         request.headers.emplaceBack(QByteArrayLiteral("MCP-Protocol-Version"), kProtocolVersion);
     const QString what = resourceStep ? QStringLiteral("protected resource metadata")
@@ -212,28 +210,27 @@ void Discovery::tryNext()
             // Network failures, timeouts, oversized documents and redirect loops are final: the server
             // is there but not usable now, and a fallback URL must not paper over it.
             if (!response) {
-                fail(response.error().withContext(what + QStringLiteral(" at ") + shown(candidate.url)));
+                fail(response.error().withContext(what + QStringLiteral(" at ") + shown(candidate)));
                 return;
             }
             const int status = response->status;
-            qCDebug(lcDiscovery) << "answered" << status << shown(candidate.url);
+            qCDebug(lcDiscovery) << "answered" << status << shown(candidate);
             if (status >= 400 && status < 500) {
                 // Not published here: the spec's ordered lists exist exactly for this case.
-                m_tried << QStringLiteral("%1 (HTTP %2)").arg(shown(candidate.url)).arg(status);
+                m_tried << QStringLiteral("%1 (HTTP %2)").arg(shown(candidate)).arg(status);
                 tryNext();
                 return;
             }
             if (status >= 500) {
-                fail(Error::network(QStringLiteral("server_error"),
-                                    QStringLiteral("%1 at %2 failed with HTTP %3")
-                                        .arg(what, shown(candidate.url))
-                                        .arg(status)));
+                fail(Error::network(
+                    QStringLiteral("server_error"),
+                    QStringLiteral("%1 at %2 failed with HTTP %3").arg(what, shown(candidate)).arg(status)));
                 return;
             }
             if (!response->isSuccess()) {
                 fail(Error::protocol(
                     QStringLiteral("unexpected_status"),
-                    QStringLiteral("%1 at %2 answered HTTP %3").arg(what, shown(candidate.url)).arg(status)));
+                    QStringLiteral("%1 at %2 answered HTTP %3").arg(what, shown(candidate)).arg(status)));
                 return;
             }
             if (resourceStep)
@@ -243,47 +240,33 @@ void Discovery::tryNext()
         });
 }
 
-void Discovery::onResourceMetadata(const Candidate &candidate, const HttpResponse &response)
+void Discovery::onResourceMetadata(const QUrl &candidate, const HttpResponse &response)
 {
     // A document that answered 200 but does not parse is an error, not a reason to try the next URL.
     Result<ProtectedResourceMetadata> prm = ProtectedResourceMetadata::parse(response.body);
     if (!prm) {
-        fail(prm.error().withContext(shown(candidate.url)));
+        fail(prm.error().withContext(shown(candidate)));
         return;
     }
 
-    // RFC 9728 §3.3: `resource` MUST be identical to the resource identifier the metadata URL was
-    // built from (for a URL from WWW-Authenticate: the URL that was requested); otherwise the
-    // metadata MUST NOT be used. The MCP server's own canonical URL is always accepted. A document
-    // at the root well-known URL describes the origin, so the origin is accepted there; the
-    // path-aware URL drops the query, so the query-less URL is accepted there.
-    bool matches = ResourceUri::sameResource(prm->resource, m_result.resource);
-    if (!matches && candidate.source == Source::Root) {
-        QUrl origin = m_result.resource;
-        origin.setPath(QString());
-        origin.setQuery(QString());
-        matches = ResourceUri::sameResource(prm->resource, origin);
-    }
-    if (!matches && candidate.source == Source::PathAware) {
-        QUrl withoutQuery = m_result.resource;
-        withoutQuery.setQuery(QString());
-        matches = ResourceUri::sameResource(prm->resource, withoutQuery);
-    }
-    // MCP 2026-07-28 and the SDK's checkResourceAllowed: a resource on the same origin whose path is
-    // a prefix of the MCP URL's covers it (the server protects a tree, not one URL). It is then
-    // sent exactly as published (DiscoveryResult::resourceIndicator()).
-    if (!matches)
-        matches = ResourceUri::covers(prm->resource, m_result.resource);
+    // RFC 9728 §3.3: a `resource` that does not name this server means the metadata MUST NOT be
+    // used. MCP 2026-07-28 and the SDK's checkResourceAllowed: besides the MCP URL itself, a resource on
+    // the same origin whose path is a whole-segment prefix of the MCP URL's covers it (the server
+    // protects a tree; the origin, published at the root well-known URL, covers everything; a
+    // query-less URL, what the path-aware URL names, covers the URL with its query). It is then sent
+    // exactly as published (DiscoveryResult::resourceIndicator()).
+    const bool matches = ResourceUri::sameResource(prm->resource, m_result.resource) ||
+                         ResourceUri::covers(prm->resource, m_result.resource);
     if (!matches) {
         fail(Error::security(
             QStringLiteral("resource_mismatch"),
             QStringLiteral("the protected resource metadata at %1 is for \"%2\", not for %3; "
                            "it must not be used")
-                .arg(shown(candidate.url), prm->resource, ResourceUri::toString(m_result.resource))));
+                .arg(shown(candidate), prm->resource, ResourceUri::toString(m_result.resource))));
         return;
     }
 
-    m_result.prmUrl = candidate.url;
+    m_result.prmUrl = candidate;
     m_result.prm = *prm;
     // RFC 9728 §7.6: with several authorization servers the client chooses; the first is the
     // server's own preference.
@@ -293,10 +276,10 @@ void Discovery::onResourceMetadata(const Candidate &candidate, const HttpRespons
     if (!isSecureEndpoint(QUrl(m_result.issuer, QUrl::StrictMode))) {
         fail(Error::security(QStringLiteral("insecure_endpoint"),
                              QStringLiteral("the authorization server %1 named by %2 does not use HTTPS")
-                                 .arg(m_result.issuer, shown(candidate.url))));
+                                 .arg(m_result.issuer, shown(candidate))));
         return;
     }
-    qCDebug(lcDiscovery) << "resource metadata from" << shown(candidate.url) << "issuer" << m_result.issuer;
+    qCDebug(lcDiscovery) << "resource metadata from" << shown(candidate) << "issuer" << m_result.issuer;
     fetchServerMetadata();
 }
 
@@ -319,7 +302,7 @@ void Discovery::useLegacyIssuer()
     fetchServerMetadata();
 }
 
-void Discovery::onServerMetadata(const Candidate &candidate, const HttpResponse &response)
+void Discovery::onServerMetadata(const QUrl &candidate, const HttpResponse &response)
 {
     // The first document found is final: an issuer mismatch or missing PKCE is not "try the next URL".
     Result<AuthServerMetadata> metadata = AuthServerMetadata::parse(response.body, m_result.issuer);
@@ -341,12 +324,12 @@ void Discovery::onServerMetadata(const Candidate &candidate, const HttpResponse 
         }
     }
     if (!metadata) {
-        fail(metadata.error().withContext(shown(candidate.url)));
+        fail(metadata.error().withContext(shown(candidate)));
         return;
     }
-    m_result.asMetadataUrl = candidate.url;
+    m_result.asMetadataUrl = candidate;
     m_result.metadata = *metadata;
-    qCDebug(lcDiscovery) << "authorization server metadata from" << shown(candidate.url);
+    qCDebug(lcDiscovery) << "authorization server metadata from" << shown(candidate);
     finish(m_result);
 }
 

@@ -101,21 +101,13 @@ Q_SIGNALS:
     void finished(const mcpauth::Result<mcpauth::DiscoveryResult> &result);
 
 private:
-    /// Where a protected resource metadata URL came from: decides which `resource` it may name.
-    enum class Source { Header, PathAware, Root, AuthServer };
-    struct Candidate
-    {
-        QUrl url;
-        Source source;
-    };
-
     void probe();
     void fetchResourceMetadata();
     void fetchServerMetadata();
     void useLegacyIssuer();
     void tryNext();
-    void onResourceMetadata(const Candidate &candidate, const HttpResponse &response);
-    void onServerMetadata(const Candidate &candidate, const HttpResponse &response);
+    void onResourceMetadata(const QUrl &candidate, const HttpResponse &response);
+    void onServerMetadata(const QUrl &candidate, const HttpResponse &response);
     bool running() const;
     void fail(const Error &error);
     void finish(const Result<DiscoveryResult> &result);
@@ -127,8 +119,8 @@ private:
     State m_state = State::Idle;
     QPointer<QNetworkReply> m_reply;
     DiscoveryResult m_result;
-    QList<Candidate> m_candidates; ///< URLs still to try in the current step, in order
-    QStringList m_tried;           ///< URLs that answered 4xx in the current step (for the error message)
+    QList<QUrl> m_candidates; ///< URLs still to try in the current step, in order
+    QStringList m_tried;      ///< URLs that answered 4xx in the current step (for the error message)
 };
 
 } // namespace mcpauth

@@ -577,21 +577,14 @@ bool AuthEngine::secretsPersistent() const
 
 void AuthEngine::checkSecrets(QObject *context, StatusCallback done, int timeoutMs)
 {
-    auto settled = std::make_shared<bool>(false);
-    QTimer::singleShot(timeoutMs, context, [settled, done, timeoutMs] {
-        if (!std::exchange(*settled, true))
-            done(Error::keychain(
-                QStringLiteral("the system keychain did not answer within %1 s (is it locked, "
-                               "or its service gone?)")
-                    .arg(timeoutMs / 1000)));
-    });
-    m_secrets.probe(context, [settled, done](Status st) {
-        if (std::exchange(*settled, true))
-            return;
-        if (!st)
-            qCWarning(lcStorage) << "keychain check failed:" << st.error().message;
-        done(st);
-    });
+    m_secrets.probe(
+        context,
+        [done](Status st) {
+            if (!st)
+                qCWarning(lcStorage) << "keychain check failed:" << st.error().message;
+            done(st);
+        },
+        timeoutMs);
 }
 
 void AuthEngine::saveRecord(ServerSession *s)

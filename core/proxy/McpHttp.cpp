@@ -56,9 +56,7 @@ Result<QList<Json>> McpHttp::parseMessages(const QByteArray &body, const QString
     };
     const Result<Json> parsed = parseJson(body, what, kMaxMcpJsonDepth);
     if (!parsed)
-        return parsed.error().code == QLatin1String("json_too_deep")
-                   ? malformed(QStringLiteral("nests deeper than %1 levels").arg(kMaxMcpJsonDepth))
-                   : malformed(QStringLiteral("is not valid JSON"));
+        return Error::protocol(QStringLiteral("malformed_response"), parsed.error().message);
     const Json &doc = parsed.value();
     QList<Json> out;
     if (doc.is_object()) {

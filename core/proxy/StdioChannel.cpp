@@ -100,10 +100,7 @@ void StdioChannel::deliver(const QList<LineSplitter::Event> &events, bool eof)
         const Result<Json> parsed = parseJson(e.line, QStringLiteral("message"), kMaxMcpJsonDepth);
         if (!parsed) {
             qCWarning(lcProxy) << "host sent a line that is not usable JSON; answered -32700";
-            writeError(-32700,
-                       parsed.error().code == QLatin1String("json_too_deep")
-                           ? QStringLiteral("Parse error: nested deeper than %1 levels").arg(kMaxMcpJsonDepth)
-                           : QStringLiteral("Parse error: not JSON"));
+            writeError(-32700, QStringLiteral("Parse error: ") + parsed.error().message);
             continue;
         }
         const Json &message = parsed.value();

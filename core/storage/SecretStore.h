@@ -37,9 +37,10 @@ public:
 
     /// Whether the store works right now: writes and deletes a throwaway entry under a random key.
     /// Used at agent start, for `agent/status`, and when an entry the state file says exists is
-    /// missing (a keychain that went away or came back locked and empty). `done` runs once,
-    /// unless `context` dies.
-    void probe(QObject *context, StatusCallback done);
+    /// missing (a keychain that went away or came back locked and empty). A store that does not
+    /// answer within `timeoutMs` fails it with Error::keychain. `done` runs exactly once, unless
+    /// `context` dies.
+    void probe(QObject *context, StatusCallback done, int timeoutMs);
 };
 
 } // namespace mcpauth

@@ -113,7 +113,7 @@ private Q_SLOTS:
     void probeSucceeds()
     {
         KeychainSecretStore store(m_service);
-        const auto r = wait<Status>([&](auto cb) { store.probe(this, cb); });
+        const auto r = wait<Status>([&](auto cb) { store.probe(this, cb, 10000); });
         QVERIFY2(r && r->ok(), qPrintable(describe(r)));
     }
 
@@ -176,7 +176,7 @@ private Q_SLOTS:
         QElapsedTimer elapsed;
         elapsed.start();
 
-        const auto probe = wait<Status>([&](auto cb) { store.probe(this, cb); }, 15000);
+        const auto probe = wait<Status>([&](auto cb) { store.probe(this, cb, 14000); }, 15000);
         QVERIFY2(probe.has_value(), "no answer at all");
         QVERIFY(!probe->ok());
         QCOMPARE(probe->error().category, Error::Category::Keychain);
