@@ -1,4 +1,5 @@
 #include "LocalLineClient.h"
+#include "SameUserIdentity.h"
 #include "broker/BrokerServer.h"
 #include "broker/RpcErrors.h"
 
@@ -26,25 +27,14 @@ namespace {
 constexpr QFile::Permissions kGroupOther = QFile::ReadGroup | QFile::WriteGroup | QFile::ExeGroup |
                                            QFile::ReadOther | QFile::WriteOther | QFile::ExeOther;
 
-/// Identity provider whose answers the test chooses: the real one (SO_PEERCRED) lives in platform/.
-class FakeIdentity : public PeerIdentityProvider
+/// The shared test identity, reporting a proxy started by VS Code as the peer.
+struct FakeIdentity : test::SameUserIdentity
 {
-public:
-    PeerInfo identify(QLocalSocket *) const override
+    FakeIdentity()
     {
-        ++calls;
-        PeerInfo info;
-        info.known = known;
-        info.uid = peerUid;
-        info.pid = 4321;
-        info.processChain = {QStringLiteral("/usr/bin/mcp-auth"), QStringLiteral("/usr/bin/code")};
-        return info;
+        pid = 4321;
+        processChain = {QStringLiteral("/usr/bin/mcp-auth"), QStringLiteral("/usr/bin/code")};
     }
-    qint64 currentUid() const override { return qint64(::geteuid()); }
-
-    bool known = true;
-    qint64 peerUid = qint64(::geteuid());
-    mutable int calls = 0;
 };
 
 /// Leaves a socket file with nobody listening, as an agent that crashed does.

@@ -417,83 +417,69 @@ private Q_SLOTS:
         QCOMPARE(out.result->value().prm.resourceName, QStringLiteral("right"));
     }
 
-    void refusesResourceMismatch_data()
+    // The PRM `resource` must name this server: RFC 9728 §3.3 / conformance auth/resource-mismatch
+    // refuse another origin or path. Issue 7 (MCP 2026-07-28, conformance
+    // resource-parameter-matches-prm / auth/metadata-var2): a resource on the MCP server's origin
+    // whose path is a whole-segment prefix of its URL covers it, wherever the document was found,
+    // and is then the `resource` sent, exactly as published.
+    void resourceOfTheMetadata_data()
     {
         QTest::addColumn<QString>("challenge");
         QTest::addColumn<QString>("prmPath");
         QTest::addColumn<QString>("resource");
+        QTest::addColumn<bool>("accepted");
 
         // RFC 9728 §3.3 / conformance auth/resource-mismatch: another origin.
-        QTest::newRow("other-origin-header") << u"Bearer resource_metadata=\"{base}/custom/prm\""_qs
-                                             << u"/custom/prm"_qs << u"https://evil.example.com/mcp"_qs;
+        QTest::newRow("other-origin-header")
+            << u"Bearer resource_metadata=\"{base}/custom/prm\""_qs << u"/custom/prm"_qs
+            << u"https://evil.example.com/mcp"_qs << false;
         QTest::newRow("other-path-path-aware")
-            << QString() << u"/.well-known/oauth-protected-resource/mcp"_qs << u"{base}/other"_qs;
+            << QString() << u"/.well-known/oauth-protected-resource/mcp"_qs << u"{base}/other"_qs << false;
         // Same origin, but a path that is not a whole-segment prefix of /mcp, or carries a query.
         QTest::newRow("sibling-path-prefix")
-            << QString() << u"/.well-known/oauth-protected-resource/mcp"_qs << u"{base}/mc"_qs;
+            << QString() << u"/.well-known/oauth-protected-resource/mcp"_qs << u"{base}/mc"_qs << false;
         QTest::newRow("deeper-path") << QString() << u"/.well-known/oauth-protected-resource/mcp"_qs
-                                     << u"{base}/mcp/v2"_qs;
-        QTest::newRow("prefix-with-query")
-            << u"Bearer resource_metadata=\"{base}/custom/prm\""_qs << u"/custom/prm"_qs << u"{base}/?x=1"_qs;
-        QTest::newRow("other-port-root")
-            << QString() << u"/.well-known/oauth-protected-resource"_qs << u"http://127.0.0.1:1/mcp"_qs;
+                                     << u"{base}/mcp/v2"_qs << false;
+        QTest::newRow("prefix-with-query") << u"Bearer resource_metadata=\"{base}/custom/prm\""_qs
+                                           << u"/custom/prm"_qs << u"{base}/?x=1"_qs << false;
+        QTest::newRow("other-port-root") << QString() << u"/.well-known/oauth-protected-resource"_qs
+                                         << u"http://127.0.0.1:1/mcp"_qs << false;
+
+        QTest::newRow("origin-from-root")
+            << QString() << u"/.well-known/oauth-protected-resource"_qs << u"{base}"_qs << true;
+        QTest::newRow("origin-from-path-aware")
+            << QString() << u"/.well-known/oauth-protected-resource/mcp"_qs << u"{base}"_qs << true;
+        QTest::newRow("origin-slash-from-header") << u"Bearer resource_metadata=\"{base}/custom/prm\""_qs
+                                                  << u"/custom/prm"_qs << u"{base}/"_qs << true;
+        QTest::newRow("exact") << QString() << u"/.well-known/oauth-protected-resource/mcp"_qs
+                               << u"{base}/mcp"_qs << true;
     }
-    void refusesResourceMismatch()
+    void resourceOfTheMetadata()
     {
         QFETCH(QString, challenge);
         QFETCH(QString, prmPath);
         QFETCH(QString, resource);
+        QFETCH(bool, accepted);
         TestHttpServer server;
         QVERIFY(server.listen());
         install(server, u"/mcp"_qs, challenge, server.base(),
                 {u"/.well-known/oauth-authorization-server=as:x"_qs});
         const QString published = fill(resource, server);
         const QString issuer = server.base();
-        server.route(prmPath, [=](const TestRequest &) { return prmDoc(published, issuer, u"wrong"_qs); });
+        server.route(prmPath, [=](const TestRequest &) { return prmDoc(published, issuer, u"prm"_qs); });
         const HttpClient http = client();
         Discovery discovery(http, server.url(u"/mcp"_qs));
         const Outcome out = run(discovery);
+        if (accepted) {
+            QVERIFY2(out.result->ok(), qPrintable(out.result->ok() ? QString() : out.error().message));
+            // Byte for byte: no "/" added or dropped.
+            QCOMPARE(out.result->value().resourceIndicator(), published);
+            return;
+        }
         QVERIFY(!out.result->ok());
         QCOMPARE(out.error().code, QStringLiteral("resource_mismatch"));
         QCOMPARE(out.error().category, Error::Category::Security);
         QCOMPARE(server.count(u"/.well-known/oauth-authorization-server"_qs), 0);
-    }
-
-    // Issue 7 (MCP 2026-07-28, conformance resource-parameter-matches-prm / auth/metadata-var2): a
-    // resource on the MCP server's origin whose path is a prefix of its URL covers it, wherever the
-    // document was found, and is then the `resource` sent, exactly as published.
-    void acceptsCoveringResourceAndSendsItVerbatim_data()
-    {
-        QTest::addColumn<QString>("challenge");
-        QTest::addColumn<QString>("prmPath");
-        QTest::addColumn<QString>("resource");
-        QTest::newRow("origin-from-root")
-            << QString() << u"/.well-known/oauth-protected-resource"_qs << u"{base}"_qs;
-        QTest::newRow("origin-from-path-aware")
-            << QString() << u"/.well-known/oauth-protected-resource/mcp"_qs << u"{base}"_qs;
-        QTest::newRow("origin-slash-from-header")
-            << u"Bearer resource_metadata=\"{base}/custom/prm\""_qs << u"/custom/prm"_qs << u"{base}/"_qs;
-        QTest::newRow("exact") << QString() << u"/.well-known/oauth-protected-resource/mcp"_qs
-                               << u"{base}/mcp"_qs;
-    }
-    void acceptsCoveringResourceAndSendsItVerbatim()
-    {
-        QFETCH(QString, challenge);
-        QFETCH(QString, prmPath);
-        QFETCH(QString, resource);
-        TestHttpServer server;
-        QVERIFY(server.listen());
-        install(server, u"/mcp"_qs, challenge, server.base(),
-                {u"/.well-known/oauth-authorization-server=as:x"_qs});
-        const QString published = fill(resource, server);
-        const QString issuer = server.base();
-        server.route(prmPath, [=](const TestRequest &) { return prmDoc(published, issuer, u"ok"_qs); });
-        const HttpClient http = client();
-        Discovery discovery(http, server.url(u"/mcp"_qs));
-        const Outcome out = run(discovery);
-        QVERIFY2(out.result->ok(), qPrintable(out.result->ok() ? QString() : out.error().message));
-        QCOMPARE(out.result->value().resourceIndicator(),
-                 published); // byte for byte: no "/" added or dropped
     }
 
     void metadataNotJson_data()
