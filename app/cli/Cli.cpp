@@ -67,13 +67,15 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 sign-in required, 4 agent unavailable.)";
 
 const char *kProxyUsage = R"(Usage: mcp-auth proxy URL [callback-port] [options]
 
-Speaks MCP over stdio to the host that started it and Streamable HTTP (or HTTP+SSE) to URL, adding
-the agent's access token to every request; signs in through the agent when the server asks.
+Speaks MCP over stdio to the host that started it and HTTP to URL, MCP 2025-11-25 or 2026-07-28 on
+each side (bridging a 2025 host to a 2026 server), adding the agent's access token to every
+request; signs in through the agent when the server asks.
 Takes mcp-remote's options, so a host config only changes its command:
 
   --header "Name: value"              extra header on every request (repeatable, ${VAR} expanded)
   --header-file FILE                  headers from a file, one "Name: value" per line
   --transport MODE                    http-first (default), sse-first, http-only, sse-only
+  --protocol auto|legacy|modern       server era: probe (default), 2025-11-25 only, 2026-07-28 only
   --static-oauth-client-info J|@F     pre-registered client: {"client_id", "client_secret"?, ...}
   --static-oauth-client-metadata J|@F fields merged into dynamic client registration
   --client-metadata-url URL           client ID metadata document (HTTPS URL used as client_id)

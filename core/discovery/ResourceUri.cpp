@@ -1,6 +1,7 @@
 #include "discovery/ResourceUri.h"
 
 #include "discovery/MetadataFields.h"
+#include "net/Origin.h"
 
 namespace mcpauth {
 
@@ -58,8 +59,7 @@ bool ResourceUri::covers(const QString &published, const QUrl &canonical)
     const Result<QUrl> other = ResourceUri::canonical(url);
     if (!other || url.hasQuery() || url.hasFragment())
         return false;
-    if (other->scheme() != canonical.scheme() || other->host() != canonical.host() ||
-        other->port(-1) != canonical.port(-1))
+    if (!Origin::same(*other, canonical))
         return false;
     QString prefix = other->path(QUrl::FullyEncoded);
     while (prefix.endsWith(QLatin1Char('/')))

@@ -1,5 +1,7 @@
 #include "net/HttpClient.h"
 
+#include "net/HttpErrors.h"
+
 #include "common/Log.h"
 #include "common/Redact.h"
 #include "net/OneShotPost.h"
@@ -107,23 +109,8 @@ Error transportError(QNetworkReply *reply, AbortReason reason, const HttpClient:
         return Error::network(QStringLiteral("timeout"), QStringLiteral("%1 did not answer within %2 s")
                                                              .arg(where)
                                                              .arg(options.timeoutMs / 1000.0, 0, 'g', 3));
-    case QNetworkReply::TooManyRedirectsError:
-        return Error::network(QStringLiteral("redirect_loop"),
-                              QStringLiteral("%1 redirects too many times").arg(where));
-    case QNetworkReply::InsecureRedirectError:
-        return Error::security(QStringLiteral("insecure_redirect"),
-                               QStringLiteral("%1 redirected from HTTPS to HTTP").arg(where));
-    case QNetworkReply::ConnectionRefusedError:
-        return Error::network(QStringLiteral("unreachable"),
-                              QStringLiteral("%1 refused the connection").arg(where));
-    case QNetworkReply::HostNotFoundError:
-        return Error::network(QStringLiteral("unreachable"), QStringLiteral("host %1 not found").arg(where));
-    case QNetworkReply::SslHandshakeFailedError:
-        return Error::security(QStringLiteral("tls_failed"),
-                               QStringLiteral("TLS handshake with %1 failed").arg(where));
     default:
-        return Error::network(QStringLiteral("unreachable"),
-                              QStringLiteral("request to %1 failed: %2").arg(where, reply->errorString()));
+        return HttpErrors::fromReply(reply);
     }
 }
 

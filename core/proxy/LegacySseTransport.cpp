@@ -1,5 +1,9 @@
 #include "proxy/LegacySseTransport.h"
 
+#include "net/HttpErrors.h"
+#include "net/Origin.h"
+#include "proxy/JsonRpc.h"
+
 #include "common/Log.h"
 #include "common/Redact.h"
 
@@ -8,23 +12,6 @@
 #include <QTimer>
 
 namespace mcpauth {
-
-namespace {
-
-bool sameOrigin(const QUrl &a, const QUrl &b)
-{
-    return a.scheme().compare(b.scheme(), Qt::CaseInsensitive) == 0 &&
-           a.host().compare(b.host(), Qt::CaseInsensitive) == 0 &&
-           a.port(a.scheme() == QLatin1String("https") ? 443 : 80) ==
-               b.port(b.scheme() == QLatin1String("https") ? 443 : 80);
-}
-
-bool isRequest(const Json &m)
-{
-    return m.is_object() && m.contains("method") && m.contains("id") && !m["id"].is_null();
-}
-
-} // namespace
 
 LegacySseTransport::LegacySseTransport(QNetworkAccessManager *nam, QUrl sseUrl, McpHttp::Headers extraHeaders,
                                        QObject *parent)
@@ -118,7 +105,7 @@ void LegacySseTransport::handleEvent(const SseEvent &event)
     if (event.event == QLatin1String("endpoint")) {
         const QUrl url = m_sseUrl.resolved(QUrl(event.data.trimmed()));
         // 2024-11-05 transport: the endpoint must be on the server we trust with the token.
-        if (!url.isValid() || !sameOrigin(url, m_sseUrl)) {
+        if (!url.isValid() || !Origin::same(url, m_sseUrl)) {
             abandon(
                 Error::security(QStringLiteral("cross_origin_endpoint"),
                                 QStringLiteral("the server named a message endpoint on another origin (%1)")
@@ -183,7 +170,7 @@ void LegacySseTransport::onStreamFinished()
             Error::protocol(QStringLiteral("transport_unsupported"),
                             QStringLiteral("%1 does not speak HTTP+SSE (HTTP %2)").arg(host).arg(status)));
     } else if (status >= 500) {
-        abandon(McpHttp::statusError(host, status, reply->readAll()));
+        abandon(HttpErrors::fromStatus(host, status, reply->readAll()));
     } else if (status != 0) {
         abandon(Error::protocol(QStringLiteral("transport_unsupported"),
                                 QStringLiteral("%1 answered the SSE GET with HTTP %2 %3")
@@ -191,7 +178,7 @@ void LegacySseTransport::onStreamFinished()
                                     .arg(status)
                                     .arg(QString::fromLatin1(McpHttp::mediaType(reply)))));
     } else {
-        abandon(McpHttp::networkError(reply));
+        abandon(HttpErrors::fromReply(reply));
     }
 }
 
@@ -222,7 +209,7 @@ void LegacySseTransport::post(const Json &message, const QUrl &url, int redirect
     // Sent at most once (see McpHttp::postOnce); same-origin 307/308 are followed below.
     QNetworkReply *reply = McpHttp::postOnce(m_nam, req, toBytes(message));
     m_posts.insert(reply);
-    if (isRequest(message) && redirects == 0)
+    if (JsonRpc::isRequest(message) && redirects == 0)
         m_owed << message;
     connect(reply, &QNetworkReply::finished, this, [this, reply, message, redirects] {
         reply->deleteLater();
@@ -237,9 +224,9 @@ void LegacySseTransport::post(const Json &message, const QUrl &url, int redirect
         if (status == 401 || status == 403) {
             Q_EMIT authorizationRequired(message, status, McpHttp::challenge(reply));
         } else if (status != 0) {
-            Q_EMIT sendFailed(message, McpHttp::statusError(m_postUrl.host(), status, reply->readAll()));
+            Q_EMIT sendFailed(message, HttpErrors::fromStatus(m_postUrl.host(), status, reply->readAll()));
         } else {
-            Q_EMIT sendFailed(message, McpHttp::networkError(reply));
+            Q_EMIT sendFailed(message, HttpErrors::fromReply(reply));
         }
     });
 }

@@ -1,6 +1,7 @@
 #include "proxy/McpHttp.h"
 
 #include "net/OneShotPost.h"
+#include "net/Origin.h"
 
 #include <QIODevice>
 #include <QNetworkAccessManager>
@@ -43,10 +44,7 @@ QUrl McpHttp::redirectTarget(const QNetworkReply *reply)
     const QUrl from = reply->url();
     const QUrl to = from.resolved(reply->attribute(QNetworkRequest::RedirectionTargetAttribute).toUrl());
     // The bearer token must never follow a redirect to another origin.
-    if (!to.isValid() || to.scheme() != from.scheme() || to.host() != from.host() ||
-        to.port(-1) != from.port(-1))
-        return {};
-    return to;
+    return Origin::same(to, from) ? to : QUrl();
 }
 
 Result<QList<Json>> McpHttp::parseMessages(const QByteArray &body, const QString &what)
@@ -92,46 +90,6 @@ BearerChallenge McpHttp::challenge(const QNetworkReply *reply)
         if (name.compare(QByteArrayLiteral("WWW-Authenticate"), Qt::CaseInsensitive) == 0)
             values << value;
     return WwwAuthenticate::bearer(values);
-}
-
-Error McpHttp::networkError(const QNetworkReply *reply)
-{
-    const QString host = reply->url().host();
-    switch (reply->error()) {
-    case QNetworkReply::SslHandshakeFailedError:
-        return Error::security(QStringLiteral("tls_failed"),
-                               QStringLiteral("TLS handshake with %1 failed").arg(host));
-    case QNetworkReply::ConnectionRefusedError:
-        return Error::network(QStringLiteral("unreachable"),
-                              QStringLiteral("%1 refused the connection").arg(host));
-    case QNetworkReply::HostNotFoundError:
-        return Error::network(QStringLiteral("unreachable"), QStringLiteral("host %1 not found").arg(host));
-    case QNetworkReply::RemoteHostClosedError:
-    case QNetworkReply::ProxyConnectionClosedError:
-    case QNetworkReply::ContentReSendError: // closed before the answer; postOnce() does not resend
-        return Error::network(QStringLiteral("connection_lost"),
-                              QStringLiteral("%1 closed the connection").arg(host));
-    default:
-        return Error::network(QStringLiteral("unreachable"),
-                              QStringLiteral("request to %1 failed: %2").arg(host, reply->errorString()));
-    }
-}
-
-Error McpHttp::statusError(const QString &host, int status, const QByteArray &body)
-{
-    const QString message =
-        QStringLiteral("%1 answered HTTP %2: %3").arg(host).arg(status).arg(excerpt(body));
-    if (status >= 500)
-        return Error::network(QStringLiteral("server_error"), message);
-    return Error::protocol(QStringLiteral("http_error"), message);
-}
-
-QString McpHttp::excerpt(const QByteArray &body)
-{
-    QString text = QString::fromUtf8(body.left(200)).simplified();
-    if (body.size() > 200)
-        text += QStringLiteral("…");
-    return text;
 }
 
 } // namespace mcpauth

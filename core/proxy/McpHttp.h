@@ -18,8 +18,8 @@ namespace mcpauth {
 
 /// The HTTP pieces both MCP transports (Streamable HTTP and legacy HTTP+SSE) share: how a request to
 /// an MCP server is built (bearer token, --header values, no cookies, same-origin redirects only, so
-/// the token never follows a redirect elsewhere), how a JSON body of messages is read, and how a
-/// failed reply becomes an Error.
+/// the token never follows a redirect elsewhere) and how a JSON body of messages is read. Failed
+/// replies become Errors through HttpErrors.
 class McpHttp
 {
 public:
@@ -56,14 +56,6 @@ public:
     static QByteArray mediaType(const QNetworkReply *reply);
     /// The Bearer challenge from the WWW-Authenticate header(s) of a 401/403 reply.
     static BearerChallenge challenge(const QNetworkReply *reply);
-    /// Why a reply produced no HTTP response (refused, TLS, reset...): an Error::network
-    /// ("unreachable"/"connection_lost"), or Error::security("tls_failed").
-    static Error networkError(const QNetworkReply *reply);
-    /// An HTTP error status nothing more specific applies to: 5xx is Error::network("server_error"),
-    /// anything else Error::protocol("http_error"); the message quotes the start of the body.
-    static Error statusError(const QString &host, int status, const QByteArray &body);
-    /// A short, single-line excerpt of a response body for error messages.
-    static QString excerpt(const QByteArray &body);
 };
 
 } // namespace mcpauth

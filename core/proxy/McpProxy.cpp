@@ -3,6 +3,9 @@
 #include "broker/AgentClient.h"
 #include "broker/RpcErrors.h"
 #include "common/Log.h"
+#include "proxy/JsonRpc.h"
+#include "proxy/LegacyHostBridge.h"
+#include "proxy/ModernWire.h"
 
 #include <QDateTime>
 #include <QPointer>
@@ -19,13 +22,12 @@ constexpr qsizetype kMaxTracked = 4096;
 
 bool isRequest(const Json &m)
 {
-    return m.is_object() && m.contains("method") && m.contains("id") && !m["id"].is_null();
+    return JsonRpc::isRequest(m);
 }
 
 bool isResponse(const Json &m)
 {
-    return m.is_object() && !m.contains("method") && m.contains("id") &&
-           (m.contains("result") || m.contains("error"));
+    return JsonRpc::isResponse(m);
 }
 
 // Requests and responses are matched by id; anything else by its whole text.
@@ -121,19 +123,13 @@ Json McpProxy::tokenParams() const
 
 void McpProxy::fetchInitialToken()
 {
-    const TransportKind first = (m_options.transport == ProxyOptions::TransportMode::SseFirst ||
-                                 m_options.transport == ProxyOptions::TransportMode::SseOnly)
-                                    ? TransportKind::LegacySse
-                                    : TransportKind::StreamableHttp;
     if (m_staticAuthorization) {
         qCDebug(lcProxy) << "the user's Authorization header is used; no token from the agent";
-        openTransport(first);
-        m_state = State::Ready;
-        return flushQueue();
+        return afterToken();
     }
     m_state = State::Starting;
     QPointer<McpProxy> self(this);
-    m_agent->call(QStringLiteral("token/get"), tokenParams(), [self, first](Result<Json> r) {
+    m_agent->call(QStringLiteral("token/get"), tokenParams(), [self](Result<Json> r) {
         if (!self || self->m_state != State::Starting)
             return;
         if (r) {
@@ -144,10 +140,190 @@ void McpProxy::fetchInitialToken()
         } else {
             qCWarning(lcProxy).noquote() << "no token from the agent:" << r.error().message;
         }
-        self->openTransport(first);
-        self->m_state = State::Ready;
-        self->flushQueue();
+        self->afterToken();
     });
+}
+
+void McpProxy::afterToken()
+{
+    const bool sse = m_options.transport == ProxyOptions::TransportMode::SseFirst ||
+                     m_options.transport == ProxyOptions::TransportMode::SseOnly;
+    if (m_options.protocol == ProxyOptions::ProtocolMode::Legacy || sse) {
+        // --protocol legacy, or an HTTP+SSE server: no probe, 2025-11-25 as always.
+        m_serverEra = ServerEra::Legacy;
+        openTransport(sse ? TransportKind::LegacySse : TransportKind::StreamableHttp);
+        m_state = State::Ready;
+        return flushQueue();
+    }
+    probe();
+}
+
+// Checklist B.8: which era the server speaks, asked with a modern server/discover.
+void McpProxy::probe()
+{
+    m_state = State::Probing;
+    if (!m_modern) {
+        m_modern = m_factory(TransportKind::Stateless);
+        m_modern->setParent(this);
+        m_modern->start();
+    }
+    m_modern->setAccessToken(m_token);
+    m_tracked[keyOf(Json())].sentGeneration = m_generation; // the probe is the null message
+    if (m_probe)
+        m_probe->deleteLater();
+    m_probe = new EraProbe(m_modern, Json::object(),
+                           Json{{"name", "mcp-auth-proxy"}, {"version", MCPAUTH_VERSION}}, this);
+    connect(m_probe, &EraProbe::finished, this, &McpProxy::onProbed);
+    m_probe->start();
+}
+
+void McpProxy::onProbed(const EraProbe::Outcome &outcome)
+{
+    if (m_state != State::Probing)
+        return;
+    m_probe->deleteLater();
+    m_probe = nullptr;
+    m_state = State::Ready;
+    switch (outcome.verdict) {
+    case EraProbe::Verdict::Modern:
+        qCInfo(lcProxy).noquote() << "the MCP server speaks" << outcome.version;
+        m_tracked.remove(keyOf(Json()));
+        m_serverEra = ServerEra::Modern;
+        m_discover = outcome.discover;
+        break;
+    case EraProbe::Verdict::Legacy:
+        if (m_options.protocol == ProxyOptions::ProtocolMode::Modern) {
+            m_serverEra = ServerEra::Unknown;
+            m_probeError =
+                Error::protocol(QStringLiteral("version_unsupported"),
+                                QStringLiteral("the MCP server does not speak MCP %1 (--protocol modern)")
+                                    .arg(ModernWire::version));
+            failQueued(m_probeError);
+            break;
+        }
+        qCInfo(lcProxy) << "the MCP server speaks 2025-11-25 or older";
+        m_serverEra = ServerEra::Legacy;
+        m_modern->deleteLater();
+        m_modern = nullptr;
+        openTransport(TransportKind::StreamableHttp);
+        break;
+    case EraProbe::Verdict::AuthorizationRequired:
+        // Never an era verdict: sign in when the host asks for something real, then probe again.
+        m_serverEra = ServerEra::NeedsSignIn;
+        m_probeStatus = outcome.httpStatus;
+        m_probeChallenge = outcome.challenge;
+        break;
+    case EraProbe::Verdict::Failed:
+        // 5xx, timeouts: no verdict; what waits fails with the reason, the next message probes again.
+        qCWarning(lcProxy).noquote() << "could not tell the MCP server's protocol era:"
+                                     << outcome.error.message;
+        m_serverEra = ServerEra::Unknown;
+        m_probeError = outcome.error;
+        failQueued(outcome.error);
+        break;
+    }
+    flushQueue();
+}
+
+void McpProxy::failQueued(const Error &error)
+{
+    const QList<Json> queued = std::exchange(m_queue, {});
+    for (const Json &m : queued)
+        failMessage(m, kTransportError, QStringLiteral("MCP server: %1").arg(error.message), error);
+}
+
+void McpProxy::answerHost(const Json &response)
+{
+    forget(keyOf(response));
+    Q_EMIT toHost(response);
+}
+
+void McpProxy::adopt(McpTransport *transport)
+{
+    m_kind = TransportKind::Stateless;
+    m_transport = transport;
+    m_transport->setParent(this);
+    connect(m_transport, &McpTransport::messageReceived, this, &McpProxy::onServerMessage);
+    connect(m_transport, &McpTransport::authorizationRequired, this, &McpProxy::onAuthorizationRequired);
+    connect(m_transport, &McpTransport::sendFailed, this, &McpProxy::onSendFailed);
+    connect(m_transport, &McpTransport::closed, this, &McpProxy::onTransportClosed);
+    m_transport->setAccessToken(m_token);
+    m_transport->start();
+}
+
+// Where a host message goes once the server's era is known (mcp-2026-07-28.md §2.3). True when
+// it was answered here or waits; false when it goes to m_transport.
+bool McpProxy::route(const Json &message)
+{
+    const QString method = JsonRpc::method(message);
+    const bool request = JsonRpc::isRequest(message);
+    const bool isProbe = request && method == QLatin1String("server/discover");
+    const QString revision = request ? ModernWire::requestVersion(message) : QString();
+    switch (m_serverEra) {
+    case ServerEra::Unknown:
+    case ServerEra::Unreachable:
+        m_queue.prepend(message);
+        probe();
+        return true;
+    case ServerEra::NeedsSignIn:
+        if (isProbe && m_hostEra == HostEra::Unknown) {
+            // Checklist A.4: a probe-only launch (SDK v2's sibling process) never opens a browser.
+            answerHost(
+                JsonRpc::errorResponse(message["id"], kAuthError,
+                                       QStringLiteral("sign-in to %1 required (run: mcp-auth login %1)")
+                                           .arg(m_options.serverUrl.toString())));
+            return true;
+        }
+        m_queue.prepend(message);
+        onAuthorizationRequired(Json(), m_probeStatus, m_probeChallenge);
+        return true;
+    case ServerEra::Legacy:
+        if (isProbe && m_hostEra == HostEra::Unknown) {
+            // Checklist A.3: a non-modern error, so a dual-era host falls back to initialize.
+            answerHost(JsonRpc::errorResponse(message["id"], RpcError::MethodNotFound,
+                                              QStringLiteral("Method not found")));
+            return true;
+        }
+        if (ModernWire::isModern(revision)) {
+            answerHost(JsonRpc::errorResponse(
+                message["id"], ModernWire::unsupportedVersion,
+                QStringLiteral("the MCP server speaks 2025-11-25, not %1").arg(revision.left(32)),
+                ModernWire::unsupportedVersionError(revision, {ModernWire::legacyVersions.first()})["data"]));
+            return true;
+        }
+        if (method == QLatin1String("initialize"))
+            m_hostEra = HostEra::Legacy;
+        return false;
+    case ServerEra::Modern:
+        break;
+    }
+    if (isProbe && !m_transport) {
+        // Checklist A.3: the server's DiscoverResult, with the versions both of us speak.
+        Json result = m_discover.is_object() ? m_discover : Json{{"capabilities", Json::object()}};
+        result["supportedVersions"] = Json::array({toStd(ModernWire::version)});
+        answerHost(JsonRpc::resultResponse(message["id"], result));
+        return true;
+    }
+    if (!revision.isEmpty() && !ModernWire::isImplemented(revision)) {
+        // Checklist C.18: refused here, without contacting the server.
+        const Json error = ModernWire::unsupportedVersionError(revision, {ModernWire::version});
+        answerHost(JsonRpc::errorResponse(message["id"], ModernWire::unsupportedVersion,
+                                          fromStd(error["message"].get<std::string>()), error["data"]));
+        return true;
+    }
+    if (!m_transport) {
+        if (!revision.isEmpty()) {
+            m_hostEra = HostEra::Modern;
+            adopt(std::exchange(m_modern, nullptr));
+        } else if (request) {
+            // initialize (or a 2025 host that skipped it): the bridge speaks for it.
+            m_hostEra = HostEra::Legacy;
+            adopt(new LegacyHostBridge(std::exchange(m_modern, nullptr), m_discover));
+        } else {
+            return true; // a notification before anything: nothing to tell a stateless server
+        }
+    }
+    return false;
 }
 
 void McpProxy::openTransport(TransportKind kind)
@@ -166,8 +342,11 @@ void McpProxy::openTransport(TransportKind kind)
 void McpProxy::flushQueue()
 {
     // A send may report back synchronously and start a sign-in: what is left then waits again.
-    while (m_state == State::Ready && !m_queue.isEmpty())
-        sendToServer(m_queue.takeFirst());
+    while (m_state == State::Ready && !m_queue.isEmpty()) {
+        const Json message = m_queue.takeFirst();
+        if (!route(message))
+            sendToServer(message);
+    }
     maybeCloseAfterHost();
 }
 
@@ -215,10 +394,18 @@ void McpProxy::fromHost(const Json &message)
         m_queue.append(message);
         return refreshAhead();
     }
-    if (m_state == State::Ready)
-        sendToServer(message);
-    else
+    if (JsonRpc::method(message) == QLatin1String("notifications/cancelled")) {
+        // The host gives up on the request: nothing more is owed for it.
+        const Json params = JsonRpc::params(message);
+        if (params.contains("requestId"))
+            forget(QByteArrayLiteral("id:") + toBytes(params["requestId"]));
+    }
+    if (m_state == State::Ready) {
+        if (!route(message))
+            sendToServer(message);
+    } else {
         m_queue.append(message);
+    }
 }
 
 // The held token is about to expire: ask the agent for a fresh one before sending, rather than
@@ -283,7 +470,7 @@ void McpProxy::onAuthorizationRequired(const Json &message, int httpStatus, cons
     Tracked &t = m_tracked[keyOf(message)];
     if (t.sentGeneration < m_generation) {
         // Sent with an older token than we hold now (another message's sign-in finished since).
-        return sendToServer(message);
+        return message.is_null() ? probe() : sendToServer(message);
     }
     if (m_state == State::Authorizing) {
         m_waitingRetry.append(message);
@@ -393,6 +580,8 @@ void McpProxy::applyToken(const Json &tokenResult)
     ++m_generation;
     if (m_transport)
         m_transport->setAccessToken(m_token);
+    if (m_modern)
+        m_modern->setAccessToken(m_token);
 }
 
 void McpProxy::endAuthorization(const Status &outcome)
@@ -404,6 +593,11 @@ void McpProxy::endAuthorization(const Status &outcome)
     m_state = State::Ready;
     const Json message = std::exchange(m_authMessage, Json());
     const QList<Json> waiting = std::exchange(m_waitingRetry, {});
+    if (outcome && message.is_null()) {
+        // Signed in for the era probe: probe again, then what waits goes out.
+        m_queue = waiting + m_queue;
+        return probe();
+    }
     if (outcome) {
         sendToServer(message);
         for (const Json &m : waiting)
@@ -435,7 +629,8 @@ void McpProxy::endAuthorization(const Status &outcome)
 
 void McpProxy::onSendFailed(const Json &message, const Error &error)
 {
-    const bool canFallBack = !m_fellBack && error.code == QLatin1String("transport_unsupported") &&
+    const bool canFallBack = !m_fellBack && m_kind != TransportKind::Stateless &&
+                             error.code == QLatin1String("transport_unsupported") &&
                              ((m_options.transport == ProxyOptions::TransportMode::HttpFirst &&
                                m_kind == TransportKind::StreamableHttp) ||
                               (m_options.transport == ProxyOptions::TransportMode::SseFirst &&
@@ -474,6 +669,15 @@ void McpProxy::onTransportClosed()
 
 void McpProxy::failMessage(const Json &message, int code, const QString &text, const Error &cause)
 {
+    if (message.is_null()) {
+        // The era probe's sign-in failed: what waited for it fails with it, and the next message
+        // starts over (probe, then its own sign-in attempts).
+        m_tracked.remove(keyOf(Json()));
+        const QList<Json> queued = std::exchange(m_queue, {});
+        for (const Json &m : queued)
+            failMessage(m, code, text, cause);
+        return;
+    }
     if (!isRequest(message)) {
         if (!message.is_null())
             qCWarning(lcProxy).noquote()

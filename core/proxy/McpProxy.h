@@ -2,6 +2,7 @@
 
 #include "common/Json.h"
 #include "discovery/WwwAuthenticate.h"
+#include "proxy/EraProbe.h"
 #include "proxy/McpTransport.h"
 #include "proxy/ProxyOptions.h"
 #include "proxy/TransportFactory.h"
@@ -34,7 +35,22 @@ class McpProxy : public QObject
 {
     Q_OBJECT
 public:
-    enum class State { Idle, Configuring, Starting, Ready, Refreshing, Authorizing, Closing, Closed };
+    enum class State {
+        Idle,
+        Configuring,
+        Starting,
+        Probing,
+        Ready,
+        Refreshing,
+        Authorizing,
+        Closing,
+        Closed
+    };
+    /// What the proxy knows of the server's MCP era (checklist B): found by an EraProbe, kept for
+    /// the process's life, probed again when a probe failed.
+    enum class ServerEra { Unknown, Modern, Legacy, NeedsSignIn, Unreachable };
+    /// The host's era, pinned by its first message that is not a server/discover probe.
+    enum class HostEra { Unknown, Legacy, Modern };
     using TransportFactory = std::function<McpTransport *(TransportKind kind)>;
 
     /// Sign-ins for one message before it fails (the initial one included): spec 2025-11-25
@@ -58,6 +74,8 @@ public:
     void hostClosed();
 
     State state() const { return m_state; }
+    ServerEra serverEra() const { return m_serverEra; }
+    HostEra hostEra() const { return m_hostEra; }
     McpTransport *transport() const { return m_transport; }
 
 Q_SIGNALS:
@@ -77,6 +95,13 @@ private:
     };
 
     void fetchInitialToken();
+    void afterToken();
+    void probe();
+    void onProbed(const EraProbe::Outcome &outcome);
+    bool route(const Json &message);
+    void failQueued(const Error &error);
+    void answerHost(const Json &response);
+    void adopt(McpTransport *transport);
     void openTransport(TransportKind kind);
     void flushQueue();
     void sendToServer(const Json &message);
@@ -105,6 +130,14 @@ private:
     ProxyOptions m_options;
     TransportFactory m_factory;
     McpTransport *m_transport = nullptr;
+    McpTransport *m_modern = nullptr; ///< the stateless transport the probe used, until adopted
+    EraProbe *m_probe = nullptr;
+    ServerEra m_serverEra = ServerEra::Unknown;
+    HostEra m_hostEra = HostEra::Unknown;
+    Json m_discover;       ///< the server's DiscoverResult (modern servers)
+    int m_probeStatus = 0; ///< 401 or 403 of the probe that needs a sign-in
+    BearerChallenge m_probeChallenge;
+    Error m_probeError;
     TransportKind m_kind = TransportKind::StreamableHttp;
     bool m_fellBack = false;
     bool m_staticAuthorization = false; ///< the user sent their own Authorization header

@@ -258,6 +258,15 @@ Result<ProxyOptions> ProxyOptions::parse(const QStringList &args, const EnvLooku
                 if (!ok || seconds <= 0)
                     return usageError(QStringLiteral("--auth-timeout wants a positive number of seconds"));
                 o.authTimeoutSeconds = seconds;
+            } else if (name == QLatin1String("--protocol")) {
+                // mcp-remote 0.15.1 --protocol: which era to speak to the server.
+                static const QStringList modes = {QStringLiteral("auto"), QStringLiteral("legacy"),
+                                                  QStringLiteral("modern")};
+                const qsizetype mode = modes.indexOf(value);
+                if (mode < 0)
+                    return usageError(
+                        QStringLiteral("--protocol wants auto, legacy or modern, got: %1").arg(value));
+                o.protocol = ProtocolMode(mode);
             } else if (name == QLatin1String("--token-endpoint")) {
                 return usageError(QStringLiteral("--token-endpoint (client credentials) is not supported"));
             } else if (name == QLatin1String("--host") || name == QLatin1String("--callback-path") ||

@@ -24,6 +24,10 @@ struct ProxyOptions
 {
     /// mcp-remote's --transport strategies.
     enum class TransportMode { HttpFirst, SseFirst, HttpOnly, SseOnly };
+    /// --protocol: which MCP era to speak to the server. Auto probes with server/discover
+    /// (2026-07-28 first, 2025-11-25 when the server is legacy); Legacy never probes (today's
+    /// servers, 2025-11-25 only); Modern speaks 2026-07-28 only.
+    enum class ProtocolMode { Auto, Legacy, Modern };
 
     using EnvLookup = std::function<std::optional<QString>(const QString &name)>;
 
@@ -31,6 +35,7 @@ struct ProxyOptions
     std::optional<int> callbackPort; ///< accepted for compatibility, never used
     QList<QPair<QByteArray, QByteArray>> headers;
     TransportMode transport = TransportMode::HttpFirst;
+    ProtocolMode protocol = ProtocolMode::Auto;
     Json clientInfo;     ///< --static-oauth-client-info (object) or null
     Json clientMetadata; ///< --static-oauth-client-metadata (object) or null
     QString clientMetadataUrl;

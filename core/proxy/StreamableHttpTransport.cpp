@@ -2,6 +2,8 @@
 
 #include "common/Log.h"
 #include "common/Redact.h"
+#include "net/HttpErrors.h"
+#include "proxy/JsonRpc.h"
 
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -14,16 +16,6 @@ namespace {
 const QByteArray kSessionHeader = QByteArrayLiteral("Mcp-Session-Id");
 const QByteArray kVersionHeader = QByteArrayLiteral("MCP-Protocol-Version");
 const QByteArray kPostAccept = QByteArrayLiteral("application/json, text/event-stream");
-
-bool isRequest(const Json &m)
-{
-    return m.is_object() && m.contains("method") && m.contains("id") && !m["id"].is_null();
-}
-
-QString methodOf(const Json &m)
-{
-    return jsonString(m, "method");
-}
 
 // Spec basic/transports §Session Management: the session ID holds visible ASCII only.
 bool isValidSessionId(const QByteArray &id)
@@ -128,9 +120,10 @@ void StreamableHttpTransport::send(const Json &message)
     auto stream = std::make_unique<Stream>(m_options.maxEventBytes);
     stream->kind = Stream::Kind::Post;
     stream->message = message;
-    if (isRequest(message))
+    if (JsonRpc::isRequest(message))
         stream->requestId = message["id"];
-    stream->isInitialize = methodOf(message) == QLatin1String("initialize") && isRequest(message);
+    stream->isInitialize =
+        JsonRpc::method(message) == QLatin1String("initialize") && JsonRpc::isRequest(message);
     if (stream->isInitialize) {
         // A new session (first, or after session_expired): no session ID, no version yet, and the
         // old session's GET stream is gone with it.
@@ -189,7 +182,7 @@ void StreamableHttpTransport::post(quint64 key)
     QNetworkRequest req = buildRequest(kPostAccept, s->postUrl);
     req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     s->sentSession = !m_sessionId.isEmpty();
-    qCDebug(lcProxy) << "POST" << methodOf(s->message) << "to" << redactUrl(req.url());
+    qCDebug(lcProxy) << "POST" << JsonRpc::method(s->message) << "to" << redactUrl(req.url());
     // Sent at most once: a connection cut before the answer fails this message (connection_lost)
     // rather than running a tools/call twice.
     attach(key, McpHttp::postOnce(m_nam, req, toBytes(s->message)), m_options.requestTimeoutMs);
@@ -351,7 +344,7 @@ void StreamableHttpTransport::onFinished(quint64 key)
             s = find(key);
         }
         s->reply = nullptr;
-        onStreamEnded(key, reply->error() == QNetworkReply::NoError ? Error{} : McpHttp::networkError(reply));
+        onStreamEnded(key, reply->error() == QNetworkReply::NoError ? Error{} : HttpErrors::fromReply(reply));
         return;
     }
     s->reply = nullptr;
@@ -359,7 +352,7 @@ void StreamableHttpTransport::onFinished(quint64 key)
         const Error error =
             s->timedOut ? Error::network(QStringLiteral("timeout"),
                                          QStringLiteral("%1 did not answer in time").arg(m_endpoint.host()))
-                        : McpHttp::networkError(reply);
+                        : HttpErrors::fromReply(reply);
         if (s->kind == Stream::Kind::Post)
             fail(key, error);
         else
@@ -399,7 +392,7 @@ void StreamableHttpTransport::onFinished(quint64 key)
                  QStringLiteral("the response stream broke and cannot be resumed (HTTP %1)").arg(status)));
         return;
     }
-    onStreamEnded(key, McpHttp::statusError(m_endpoint.host(), status, reply->readAll()));
+    onStreamEnded(key, HttpErrors::fromStatus(m_endpoint.host(), status, reply->readAll()));
 }
 
 void StreamableHttpTransport::onPostFinished(quint64 key, QNetworkReply *reply, int status)
@@ -446,7 +439,7 @@ void StreamableHttpTransport::onPostFinished(quint64 key, QNetworkReply *reply, 
                                           .arg(status)));
             return;
         }
-        const bool initialized = methodOf(s->message) == QLatin1String("notifications/initialized");
+        const bool initialized = JsonRpc::method(s->message) == QLatin1String("notifications/initialized");
         removeStream(key);
         if (initialized)
             openListenStream();
@@ -469,13 +462,24 @@ void StreamableHttpTransport::onPostFinished(quint64 key, QNetworkReply *reply, 
                                   QStringLiteral("%1 no longer knows this MCP session").arg(host)));
         return;
     }
+    // Checklist 21/31: a JSON-RPC error in the body is the server's answer to this request (a
+    // modern server refusing initialize with -32022, say): the host gets it, and no fallback.
+    if (const Result<Json> error = parseJson(body, QStringLiteral("error response"), kMaxMcpJsonDepth);
+        error && error->is_object() && error->contains("error") && (*error)["error"].is_object() &&
+        !s->requestId.is_null()) {
+        Json response = *error;
+        response["id"] = s->requestId;
+        if (deliver(key, response) && find(key))
+            removeStream(key);
+        return;
+    }
     if (!m_established && !s->sentSession && (status == 400 || status == 404 || status == 405)) {
         fail(key, Error::protocol(
                       QStringLiteral("transport_unsupported"),
                       QStringLiteral("%1 does not speak Streamable HTTP (HTTP %2)").arg(host).arg(status)));
         return;
     }
-    fail(key, McpHttp::statusError(host, status, body));
+    fail(key, HttpErrors::fromStatus(host, status, body));
 }
 
 // An SSE stream ended (cleanly or not) or a GET for one failed.

@@ -1,6 +1,7 @@
 #include "proxy/TransportFactory.h"
 
 #include "proxy/LegacySseTransport.h"
+#include "proxy/StatelessHttpTransport.h"
 #include "proxy/StreamableHttpTransport.h"
 
 namespace mcpauth {
@@ -9,6 +10,8 @@ McpTransport *createTransport(TransportKind kind, QNetworkAccessManager *nam, co
                               const QList<QPair<QByteArray, QByteArray>> &extraHeaders, QObject *parent)
 {
     switch (kind) {
+    case TransportKind::Stateless:
+        return new StatelessHttpTransport(nam, endpoint, extraHeaders, parent);
     case TransportKind::StreamableHttp:
         return new StreamableHttpTransport(nam, endpoint, extraHeaders, parent);
     case TransportKind::LegacySse:

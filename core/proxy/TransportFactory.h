@@ -11,9 +11,10 @@ class QNetworkAccessManager;
 
 namespace mcpauth {
 
-/// The two MCP HTTP transports `mcp-auth proxy` can speak.
+/// The MCP HTTP transports `mcp-auth proxy` can speak.
 enum class TransportKind {
-    StreamableHttp, ///< 2025-03-26 and later
+    Stateless,      ///< the stateless Streamable HTTP wire of 2026-07-28
+    StreamableHttp, ///< 2025-03-26 to 2025-11-25, with sessions
     LegacySse,      ///< HTTP+SSE of 2024-11-05
 };
 

@@ -488,3 +488,105 @@ export function rpcSocket(socketPath) {
         destroy: () => sock.destroy()
     };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Era servers and a token without the binaries under test (eras.test.mjs)
+
+/**
+ * An SDK v2 server (servers/sdk2-server.mjs) trusting `issuer`; legacy: 'reject' (modern only) or
+ * 'stateless' (dual era). Adds stats(), addTool(name) and the server's `kind`.
+ */
+export async function startSdk2Server(issuer, { legacy = 'stateless' } = {}) {
+    const srv = await startServer(`sdk2-server-${legacy}`, [path.join(E2E_DIR, 'servers', 'sdk2-server.mjs'), '--issuer', issuer, '--legacy', legacy]);
+    return withEraTestEndpoints(srv, `sdk2-${legacy}`);
+}
+
+/** An SDK v1 server with 2025 sessions (servers/sdk1-server.mjs) trusting `issuer`. */
+export async function startSdk1Server(issuer) {
+    const srv = await startServer('sdk1-server', [path.join(E2E_DIR, 'servers', 'sdk1-server.mjs'), '--issuer', issuer]);
+    return withEraTestEndpoints(srv, 'sdk1');
+}
+
+function withEraTestEndpoints(srv, kind) {
+    const base = new URL(srv.url).origin;
+    srv.kind = kind;
+    srv.stats = () => getJson(`${base}/__test/stats`);
+    srv.addTool = name => getJson(`${base}/__test/add-tool?name=${encodeURIComponent(name)}`);
+    return srv;
+}
+
+/**
+ * Signs in to `mcpUrl` by hand, the way tools/manual-flow.mjs does (RFC 9728 discovery from the 401,
+ * DCR, PKCE S256, resource indicator, the scripted browser as the user) and resolves the access token.
+ * For checks that must not depend on the binaries under test. Never logs the token.
+ */
+export async function signInByHand(mcpUrl, { scope = 'mcp:tools', browserLog } = {}) {
+    const b64url = buf => buf.toString('base64url');
+    const getJsonNoThrow = async (url, init = {}) => {
+        const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10000), headers: { Connection: 'close', ...init.headers } });
+        return { status: res.status, headers: res.headers, body: await res.json().catch(() => null) };
+    };
+    const probe = await getJsonNoThrow(mcpUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+        body: '{}'
+    });
+    const prmUrl = /resource_metadata="([^"]+)"/.exec(probe.headers.get('www-authenticate') ?? '')?.[1];
+    if (probe.status !== 401 || !prmUrl) throw new Error(`signInByHand: expected a 401 with resource_metadata, got ${probe.status}`);
+    const prm = (await getJsonNoThrow(prmUrl)).body;
+    const issuer = new URL(prm.authorization_servers[0]);
+    const asm = (await getJsonNoThrow(`${issuer.origin}/.well-known/oauth-authorization-server${issuer.pathname === '/' ? '' : issuer.pathname}`)).body;
+
+    // A one-shot loopback callback listener, like the client's.
+    const { createServer } = await import('node:http');
+    const { randomBytes } = await import('node:crypto');
+    let deliver;
+    const got = new Promise(resolve => { deliver = resolve; });
+    const cb = createServer((req, res) => {
+        const url = new URL(req.url, 'http://127.0.0.1');
+        if (url.pathname !== '/callback') return res.writeHead(404).end();
+        res.writeHead(200, { 'Content-Type': 'text/plain' }).end('signed in');
+        deliver(Object.fromEntries(url.searchParams));
+    });
+    await new Promise(resolve => cb.listen(0, '127.0.0.1', resolve));
+    try {
+        const redirectUri = `http://127.0.0.1:${cb.address().port}/callback`;
+        const reg = await getJsonNoThrow(asm.registration_endpoint, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({
+                client_name: 'mcp-auth e2e by hand', application_type: 'native', token_endpoint_auth_method: 'none',
+                grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: [redirectUri]
+            })
+        });
+        if (reg.status !== 201) throw new Error(`signInByHand: DCR answered ${reg.status}`);
+        const verifier = b64url(randomBytes(32));
+        const state = b64url(randomBytes(16));
+        const authUrl = new URL(asm.authorization_endpoint);
+        authUrl.search = new URLSearchParams({
+            response_type: 'code', client_id: reg.body.client_id, redirect_uri: redirectUri, state, scope, resource: prm.resource,
+            code_challenge: b64url(createHash('sha256').update(verifier).digest()), code_challenge_method: 'S256'
+        }).toString();
+        const browser = spawn(BROWSER, [authUrl.href], {
+            env: { ...process.env, ...(browserLog && { E2E_BROWSER_LOG: browserLog }) },
+            stdio: 'ignore'
+        });
+        const timeout = sleep(30000).then(() => null);
+        const params = await Promise.race([got, timeout]);
+        browser.kill('SIGKILL');
+        if (!params?.code || params.state !== state) throw new Error('signInByHand: the scripted browser delivered no code');
+        const tok = await getJsonNoThrow(asm.token_endpoint, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({
+                grant_type: 'authorization_code', code: params.code, redirect_uri: redirectUri, client_id: reg.body.client_id,
+                code_verifier: verifier, resource: prm.resource
+            }).toString()
+        });
+        if (tok.status !== 200 || !tok.body?.access_token) throw new Error(`signInByHand: code exchange answered ${tok.status}`);
+        return tok.body.access_token;
+    } finally {
+        cb.close();
+        cb.closeAllConnections?.();
+    }
+}
