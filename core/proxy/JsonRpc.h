@@ -27,6 +27,14 @@ public:
                (m.contains("result") || m.contains("error"));
     }
     static QString method(const Json &m) { return jsonString(m, "method"); }
+    /// What a message is matched by: requests and responses by their id, anything else by its
+    /// whole text ("id:..." / "msg:...").
+    static QByteArray key(const Json &m)
+    {
+        if (isRequest(m) || isResponse(m))
+            return QByteArrayLiteral("id:") + toBytes(m["id"]);
+        return QByteArrayLiteral("msg:") + toBytes(m);
+    }
     /// The request's params, or an empty object.
     static Json params(const Json &m)
     {

@@ -6,10 +6,10 @@
 #include "proxy/JsonRpc.h"
 #include "proxy/LegacyHostBridge.h"
 #include "proxy/ModernWire.h"
+#include "proxy/ProxySignIn.h"
 
 #include <QDateTime>
 #include <QPointer>
-#include <QRegularExpression>
 
 namespace mcpauth {
 
@@ -30,42 +30,14 @@ bool isResponse(const Json &m)
     return JsonRpc::isResponse(m);
 }
 
-// Requests and responses are matched by id; anything else by its whole text.
 QByteArray keyOf(const Json &m)
 {
-    if (isRequest(m) || isResponse(m))
-        return QByteArrayLiteral("id:") + toBytes(m["id"]);
-    return QByteArrayLiteral("msg:") + toBytes(m);
+    return JsonRpc::key(m);
 }
 
 QString methodOf(const Json &m)
 {
     return jsonString(m, "method");
-}
-
-// 2026-07-28 (SEP-2350): the new request is the union of what was held and what was challenged,
-// in order, without duplicates.
-QString unionScopes(const QString &held, const QString &challenged)
-{
-    static const QRegularExpression ws(QStringLiteral("\\s+"));
-    QStringList out;
-    const QStringList all = held.split(ws, Qt::SkipEmptyParts) + challenged.split(ws, Qt::SkipEmptyParts);
-    for (const QString &s : all)
-        if (!out.contains(s))
-            out << s;
-    return out.join(QLatin1Char(' '));
-}
-
-Json challengeJson(const BearerChallenge &c)
-{
-    Json j = Json::object();
-    if (!c.resourceMetadata.isEmpty())
-        j["resourceMetadata"] = toStd(c.resourceMetadata.toString());
-    if (!c.scope.isEmpty())
-        j["scope"] = toStd(c.scope);
-    if (!c.error.isEmpty())
-        j["error"] = toStd(c.error);
-    return j;
 }
 
 bool isSignInNeeded(const Error &e)
@@ -82,11 +54,6 @@ McpProxy::McpProxy(AgentClient *agent, ProxyOptions options, TransportFactory fa
     for (const auto &h : std::as_const(m_options.headers))
         if (h.first.compare("authorization", Qt::CaseInsensitive) == 0)
             m_staticAuthorization = true;
-    m_authTimer.setSingleShot(true);
-    connect(&m_authTimer, &QTimer::timeout, this, [this] {
-        endAuthorization(Error::cancelled(
-            QStringLiteral("the sign-in did not finish within %1 s").arg(m_options.authTimeoutSeconds)));
-    });
     m_graceTimer.setSingleShot(true);
     connect(&m_graceTimer, &QTimer::timeout, this, &McpProxy::closeNow);
     m_closeTimer.setSingleShot(true);
@@ -142,188 +109,6 @@ void McpProxy::fetchInitialToken()
         }
         self->afterToken();
     });
-}
-
-void McpProxy::afterToken()
-{
-    const bool sse = m_options.transport == ProxyOptions::TransportMode::SseFirst ||
-                     m_options.transport == ProxyOptions::TransportMode::SseOnly;
-    if (m_options.protocol == ProxyOptions::ProtocolMode::Legacy || sse) {
-        // --protocol legacy, or an HTTP+SSE server: no probe, 2025-11-25 as always.
-        m_serverEra = ServerEra::Legacy;
-        openTransport(sse ? TransportKind::LegacySse : TransportKind::StreamableHttp);
-        m_state = State::Ready;
-        return flushQueue();
-    }
-    probe();
-}
-
-// Checklist B.8: which era the server speaks, asked with a modern server/discover.
-void McpProxy::probe()
-{
-    m_state = State::Probing;
-    if (!m_modern) {
-        m_modern = m_factory(TransportKind::Stateless);
-        m_modern->setParent(this);
-        m_modern->start();
-    }
-    m_modern->setAccessToken(m_token);
-    m_tracked[keyOf(Json())].sentGeneration = m_generation; // the probe is the null message
-    if (m_probe)
-        m_probe->deleteLater();
-    m_probe = new EraProbe(m_modern, Json::object(),
-                           Json{{"name", "mcp-auth-proxy"}, {"version", MCPAUTH_VERSION}}, this);
-    connect(m_probe, &EraProbe::finished, this, &McpProxy::onProbed);
-    m_probe->start();
-}
-
-void McpProxy::onProbed(const EraProbe::Outcome &outcome)
-{
-    if (m_state != State::Probing)
-        return;
-    m_probe->deleteLater();
-    m_probe = nullptr;
-    m_state = State::Ready;
-    switch (outcome.verdict) {
-    case EraProbe::Verdict::Modern:
-        qCInfo(lcProxy).noquote() << "the MCP server speaks" << outcome.version;
-        m_tracked.remove(keyOf(Json()));
-        m_serverEra = ServerEra::Modern;
-        m_discover = outcome.discover;
-        break;
-    case EraProbe::Verdict::Legacy:
-        if (m_options.protocol == ProxyOptions::ProtocolMode::Modern) {
-            m_serverEra = ServerEra::Unknown;
-            m_probeError =
-                Error::protocol(QStringLiteral("version_unsupported"),
-                                QStringLiteral("the MCP server does not speak MCP %1 (--protocol modern)")
-                                    .arg(ModernWire::version));
-            failQueued(m_probeError);
-            break;
-        }
-        qCInfo(lcProxy) << "the MCP server speaks 2025-11-25 or older";
-        m_serverEra = ServerEra::Legacy;
-        m_modern->deleteLater();
-        m_modern = nullptr;
-        openTransport(TransportKind::StreamableHttp);
-        break;
-    case EraProbe::Verdict::AuthorizationRequired:
-        // Never an era verdict: sign in when the host asks for something real, then probe again.
-        m_serverEra = ServerEra::NeedsSignIn;
-        m_probeStatus = outcome.httpStatus;
-        m_probeChallenge = outcome.challenge;
-        break;
-    case EraProbe::Verdict::Failed:
-        // 5xx, timeouts: no verdict; what waits fails with the reason, the next message probes again.
-        qCWarning(lcProxy).noquote() << "could not tell the MCP server's protocol era:"
-                                     << outcome.error.message;
-        m_serverEra = ServerEra::Unknown;
-        m_probeError = outcome.error;
-        failQueued(outcome.error);
-        break;
-    }
-    flushQueue();
-}
-
-void McpProxy::failQueued(const Error &error)
-{
-    const QList<Json> queued = std::exchange(m_queue, {});
-    for (const Json &m : queued)
-        failMessage(m, kTransportError, QStringLiteral("MCP server: %1").arg(error.message), error);
-}
-
-void McpProxy::answerHost(const Json &response)
-{
-    forget(keyOf(response));
-    Q_EMIT toHost(response);
-}
-
-void McpProxy::adopt(McpTransport *transport)
-{
-    m_kind = TransportKind::Stateless;
-    m_transport = transport;
-    m_transport->setParent(this);
-    connect(m_transport, &McpTransport::messageReceived, this, &McpProxy::onServerMessage);
-    connect(m_transport, &McpTransport::authorizationRequired, this, &McpProxy::onAuthorizationRequired);
-    connect(m_transport, &McpTransport::sendFailed, this, &McpProxy::onSendFailed);
-    connect(m_transport, &McpTransport::closed, this, &McpProxy::onTransportClosed);
-    m_transport->setAccessToken(m_token);
-    m_transport->start();
-}
-
-// Where a host message goes once the server's era is known (mcp-2026-07-28.md §2.3). True when
-// it was answered here or waits; false when it goes to m_transport.
-bool McpProxy::route(const Json &message)
-{
-    const QString method = JsonRpc::method(message);
-    const bool request = JsonRpc::isRequest(message);
-    const bool isProbe = request && method == QLatin1String("server/discover");
-    const QString revision = request ? ModernWire::requestVersion(message) : QString();
-    switch (m_serverEra) {
-    case ServerEra::Unknown:
-    case ServerEra::Unreachable:
-        m_queue.prepend(message);
-        probe();
-        return true;
-    case ServerEra::NeedsSignIn:
-        if (isProbe && m_hostEra == HostEra::Unknown) {
-            // Checklist A.4: a probe-only launch (SDK v2's sibling process) never opens a browser.
-            answerHost(
-                JsonRpc::errorResponse(message["id"], kAuthError,
-                                       QStringLiteral("sign-in to %1 required (run: mcp-auth login %1)")
-                                           .arg(m_options.serverUrl.toString())));
-            return true;
-        }
-        m_queue.prepend(message);
-        onAuthorizationRequired(Json(), m_probeStatus, m_probeChallenge);
-        return true;
-    case ServerEra::Legacy:
-        if (isProbe && m_hostEra == HostEra::Unknown) {
-            // Checklist A.3: a non-modern error, so a dual-era host falls back to initialize.
-            answerHost(JsonRpc::errorResponse(message["id"], RpcError::MethodNotFound,
-                                              QStringLiteral("Method not found")));
-            return true;
-        }
-        if (ModernWire::isModern(revision)) {
-            answerHost(JsonRpc::errorResponse(
-                message["id"], ModernWire::unsupportedVersion,
-                QStringLiteral("the MCP server speaks 2025-11-25, not %1").arg(revision.left(32)),
-                ModernWire::unsupportedVersionError(revision, {ModernWire::legacyVersions.first()})["data"]));
-            return true;
-        }
-        if (method == QLatin1String("initialize"))
-            m_hostEra = HostEra::Legacy;
-        return false;
-    case ServerEra::Modern:
-        break;
-    }
-    if (isProbe && !m_transport) {
-        // Checklist A.3: the server's DiscoverResult, with the versions both of us speak.
-        Json result = m_discover.is_object() ? m_discover : Json{{"capabilities", Json::object()}};
-        result["supportedVersions"] = Json::array({toStd(ModernWire::version)});
-        answerHost(JsonRpc::resultResponse(message["id"], result));
-        return true;
-    }
-    if (!revision.isEmpty() && !ModernWire::isImplemented(revision)) {
-        // Checklist C.18: refused here, without contacting the server.
-        const Json error = ModernWire::unsupportedVersionError(revision, {ModernWire::version});
-        answerHost(JsonRpc::errorResponse(message["id"], ModernWire::unsupportedVersion,
-                                          fromStd(error["message"].get<std::string>()), error["data"]));
-        return true;
-    }
-    if (!m_transport) {
-        if (!revision.isEmpty()) {
-            m_hostEra = HostEra::Modern;
-            adopt(std::exchange(m_modern, nullptr));
-        } else if (request) {
-            // initialize (or a 2025 host that skipped it): the bridge speaks for it.
-            m_hostEra = HostEra::Legacy;
-            adopt(new LegacyHostBridge(std::exchange(m_modern, nullptr), m_discover));
-        } else {
-            return true; // a notification before anything: nothing to tell a stateless server
-        }
-    }
-    return false;
 }
 
 void McpProxy::openTransport(TransportKind kind)
@@ -408,33 +193,6 @@ void McpProxy::fromHost(const Json &message)
     }
 }
 
-// The held token is about to expire: ask the agent for a fresh one before sending, rather than
-// spending a round trip on the 401 the server would answer.
-bool McpProxy::tokenNearExpiry() const
-{
-    if (m_token.isEmpty() || m_staticAuthorization || m_tokenExpiresAt <= 0)
-        return false;
-    const qint64 lifetime = m_tokenExpiresAt - m_tokenReceivedAt;
-    const qint64 margin = std::min<qint64>(60, std::max<qint64>(lifetime / 2, 0));
-    return QDateTime::currentSecsSinceEpoch() >= m_tokenExpiresAt - margin;
-}
-
-void McpProxy::refreshAhead()
-{
-    m_state = State::Refreshing;
-    QPointer<McpProxy> self(this);
-    m_agent->call(QStringLiteral("token/get"), tokenParams(), [self](Result<Json> r) {
-        if (!self || self->m_state != State::Refreshing)
-            return;
-        if (r)
-            self->applyToken(r.value());
-        else // the request goes out with the old token; a 401 then takes the usual path
-            qCDebug(lcProxy).noquote() << "refresh ahead of expiry failed:" << r.error().message;
-        self->m_state = State::Ready;
-        self->flushQueue();
-    });
-}
-
 void McpProxy::onServerMessage(const Json &message)
 {
     Json out = message;
@@ -454,177 +212,6 @@ void McpProxy::onServerMessage(const Json &message)
     }
     Q_EMIT toHost(out);
     maybeCloseAfterHost();
-}
-
-void McpProxy::onAuthorizationRequired(const Json &message, int httpStatus, const BearerChallenge &challenge)
-{
-    if (m_state == State::Closing || m_state == State::Closed)
-        return failMessage(message, kAuthError, QStringLiteral("the proxy is shutting down"),
-                           Error::cancelled());
-    if (m_staticAuthorization)
-        return failMessage(message, kAuthError,
-                           QStringLiteral("the server refused the Authorization header given with --header "
-                                          "(HTTP %1)")
-                               .arg(httpStatus),
-                           Error::loginRequired(QStringLiteral("static authorization refused")));
-    Tracked &t = m_tracked[keyOf(message)];
-    if (t.sentGeneration < m_generation) {
-        // Sent with an older token than we hold now (another message's sign-in finished since).
-        return message.is_null() ? probe() : sendToServer(message);
-    }
-    if (m_state == State::Authorizing) {
-        m_waitingRetry.append(message);
-        return;
-    }
-    if (httpStatus == 403) {
-        // Spec 2025-11-25 "Scope challenge handling": 403 with error="insufficient_scope" and the
-        // scope needed. Some servers send the scope without the error code: a scope is a challenge too.
-        const bool stepUp = challenge.error == QLatin1String("insufficient_scope") ||
-                            (challenge.error.isEmpty() && !challenge.scope.isEmpty());
-        if (!stepUp)
-            return failMessage(message, kAuthError,
-                               QStringLiteral("the server refused the request (HTTP 403%1)")
-                                   .arg(challenge.errorDescription.isEmpty()
-                                            ? QString()
-                                            : QStringLiteral(": ") + challenge.errorDescription.left(200)),
-                               Error::protocol(QStringLiteral("forbidden"), QStringLiteral("HTTP 403")));
-        if (t.authorizations >= maxAuthorizations)
-            return failMessage(
-                message, kAuthError,
-                QStringLiteral("insufficient scope after %1 attempts").arg(t.authorizations),
-                Error::protocol(QStringLiteral("insufficient_scope"), QStringLiteral("insufficient scope")));
-        return beginAuthorization(message, AuthKind::StepUp, challenge);
-    }
-    // 401. Spec 2025-11-25 "Token handling": a 401 right after a completed sign-in is final.
-    if (t.retried401)
-        return failMessage(message, kAuthError, QStringLiteral("the server rejected the sign-in"),
-                           Error::loginRequired(QStringLiteral("the server rejected the sign-in")));
-    t.retried401 = true;
-    beginAuthorization(message, AuthKind::Unauthorized, challenge);
-}
-
-void McpProxy::beginAuthorization(const Json &message, AuthKind kind, const BearerChallenge &challenge)
-{
-    m_state = State::Authorizing;
-    m_authMessage = message;
-    m_authKind = kind;
-    const quint64 serial = ++m_authSerial;
-    if (m_options.authTimeoutSeconds > 0)
-        m_authTimer.start(m_options.authTimeoutSeconds * 1000);
-    if (kind == AuthKind::StepUp) {
-        const QString scope = unionScopes(m_scope, challenge.scope);
-        qCInfo(lcProxy).noquote() << "step-up authorization for scope" << scope;
-        return signIn(challenge, scope, true);
-    }
-    // 401: the agent may hold a fresher token already (refreshed, or another proxy signed in).
-    const QString used = m_token;
-    QPointer<McpProxy> self(this);
-    m_agent->call(QStringLiteral("token/get"), tokenParams(),
-                  [self, serial, used, challenge](Result<Json> r) {
-                      if (!self || serial != self->m_authSerial)
-                          return;
-                      if (r) {
-                          const QString fresh = jsonString(r.value(), "accessToken");
-                          if (!fresh.isEmpty() && fresh != used) {
-                              self->applyToken(r.value());
-                              return self->endAuthorization(okStatus());
-                          }
-                          // The server refuses the very token the agent holds: sign in again.
-                          return self->signIn(challenge, QString(), true);
-                      }
-                      if (isSignInNeeded(r.error()))
-                          return self->signIn(challenge, QString(), false);
-                      self->endAuthorization(r.error());
-                  });
-}
-
-void McpProxy::signIn(const BearerChallenge &challenge, const QString &scope, bool force)
-{
-    ++m_tracked[keyOf(m_authMessage)].authorizations;
-    Json params = Json::object();
-    params["resource"] = toStd(m_options.serverUrl.toString());
-    if (challenge.present)
-        params["challenge"] = challengeJson(challenge);
-    if (!scope.isEmpty())
-        params["scope"] = toStd(scope);
-    if (force)
-        params["force"] = true;
-    qCInfo(lcProxy) << "signing in to" << m_options.serverUrl.toString();
-    const quint64 serial = m_authSerial;
-    QPointer<McpProxy> self(this);
-    m_agent->call(QStringLiteral("login/start"), params, [self, serial](Result<Json> r) {
-        if (!self || serial != self->m_authSerial)
-            return;
-        if (!r)
-            return self->endAuthorization(r.error());
-        self->m_agent->call(QStringLiteral("token/get"), self->tokenParams(), [self, serial](Result<Json> t) {
-            if (!self || serial != self->m_authSerial)
-                return;
-            if (!t)
-                return self->endAuthorization(t.error());
-            self->applyToken(t.value());
-            self->endAuthorization(okStatus());
-        });
-    });
-}
-
-void McpProxy::applyToken(const Json &tokenResult)
-{
-    const QString token = jsonString(tokenResult, "accessToken");
-    m_scope = jsonString(tokenResult, "scope");
-    m_tokenExpiresAt = jsonInt(tokenResult, "expiresAt").value_or(0);
-    m_tokenReceivedAt = QDateTime::currentSecsSinceEpoch();
-    if (token == m_token)
-        return;
-    m_token = token;
-    ++m_generation;
-    if (m_transport)
-        m_transport->setAccessToken(m_token);
-    if (m_modern)
-        m_modern->setAccessToken(m_token);
-}
-
-void McpProxy::endAuthorization(const Status &outcome)
-{
-    if (m_state != State::Authorizing)
-        return;
-    m_authTimer.stop();
-    ++m_authSerial; // late answers of this sign-in are ignored from now on
-    m_state = State::Ready;
-    const Json message = std::exchange(m_authMessage, Json());
-    const QList<Json> waiting = std::exchange(m_waitingRetry, {});
-    if (outcome && message.is_null()) {
-        // Signed in for the era probe: probe again, then what waits goes out.
-        m_queue = waiting + m_queue;
-        return probe();
-    }
-    if (outcome) {
-        sendToServer(message);
-        for (const Json &m : waiting)
-            sendToServer(m);
-        return flushQueue();
-    }
-    const Error &e = outcome.error();
-    qCWarning(lcProxy).noquote() << "sign-in failed:" << e.message;
-    const QString text =
-        QStringLiteral("sign-in to %1 did not complete: %2").arg(m_options.serverUrl.toString(), e.message);
-    const int code = e.category == Error::Category::Cancelled ? int(RpcError::Cancelled) : kAuthError;
-    failMessage(message, code, text, e);
-    for (const Json &m : waiting)
-        failMessage(m, code, text, e);
-    if (m_authKind == AuthKind::Unauthorized) {
-        // Requests that waited for this sign-in would only meet the same 401: they fail with it.
-        // Notifications and responses still go out; later requests are served as usual.
-        QList<Json> rest;
-        for (const Json &m : std::as_const(m_queue)) {
-            if (isRequest(m))
-                failMessage(m, code, text, e);
-            else
-                rest << m;
-        }
-        m_queue = rest;
-    }
-    flushQueue();
 }
 
 void McpProxy::onSendFailed(const Json &message, const Error &error)
@@ -728,9 +315,9 @@ void McpProxy::closeNow()
     if (m_state == State::Closing || m_state == State::Closed)
         return;
     m_graceTimer.stop();
-    m_authTimer.stop();
-    ++m_authSerial;
     m_state = State::Closing;
+    if (m_signIn)
+        m_signIn->cancel(); // its answer finds the proxy no longer Authorizing
     if (!m_transport)
         return finish(0);
     m_closeTimer.start(closeTimeoutMs);
@@ -744,7 +331,6 @@ void McpProxy::finish(int exitCode)
     m_state = State::Closed;
     m_graceTimer.stop();
     m_closeTimer.stop();
-    m_authTimer.stop();
     Q_EMIT finished(exitCode);
 }
 

@@ -17,20 +17,30 @@
 namespace mcpauth {
 
 class AgentClient;
+class ProxySignIn;
 
 /// The heart of `mcp-auth proxy`: relays JSON-RPC between the host (stdio) and the MCP server
 /// (an McpTransport) and keeps the server's bearer token right, with the agent doing every OAuth
 /// step. Before the first message it hands the agent the user's client options (server/configure)
 /// and asks for a token; with none yet it tries without one and signs in only when the server
-/// answers 401. On 401 it first asks the agent again (a refresh may have happened), then signs in
-/// with the server's challenge, and resends the message once. On 403 insufficient_scope it steps
-/// up to the union of the held and the challenged scopes, at most maxAuthorizations sign-ins per
-/// message. While a sign-in runs, host messages wait and go out afterwards in order. Whatever
-/// fails, a host request gets a JSON-RPC error with its id, never silence; the proxy goes on.
+/// answers 401.
 ///
-///     Configuring ──> Starting ──> Ready <──────> Authorizing
-///    (server/configure) (token/get)  │   (401/403: token/get, login/start)
-///                                    └── host EOF / server ends ──> Closing ──> Closed (finished())
+/// Eras (mcp-2026-07-28.md §2.3; McpProxyEras.cpp): an EraProbe asks the server which era it
+/// speaks; the host's first message that is not a server/discover probe pins the host's. A 2025
+/// host and a 2025 server get the session transport; a 2026 host and server the stateless one; a
+/// 2025 host and a 2026 server the LegacyHostBridge over it; a 2026 host's probe to a 2025 server
+/// gets -32601 so it falls back to initialize. A probe never opens a browser.
+///
+/// Authorization (McpProxyAuth.cpp): on 401 a ProxySignIn first asks the agent again (a refresh
+/// may have happened), then signs in with the server's challenge, and the message goes out once
+/// more. On 403 insufficient_scope it steps up to the union of the held and the challenged
+/// scopes, at most maxAuthorizations sign-ins per message. While a sign-in runs, host messages
+/// wait and go out afterwards in order. Whatever fails, a host request gets a JSON-RPC error with
+/// its id, never silence; the proxy goes on.
+///
+///     Configuring ──> Starting ──> Probing ──> Ready <──────> Authorizing
+///    (server/configure) (token/get) (discover) │   (401/403: ProxySignIn)
+///                                              └── host EOF / server ends ──> Closing ──> Closed
 class McpProxy : public QObject
 {
     Q_OBJECT
@@ -112,7 +122,6 @@ private:
     void onTransportClosed();
 
     void beginAuthorization(const Json &message, AuthKind kind, const BearerChallenge &challenge);
-    void signIn(const BearerChallenge &challenge, const QString &scope, bool force);
     void endAuthorization(const Status &outcome);
     bool tokenNearExpiry() const;
     void refreshAhead();
@@ -153,8 +162,7 @@ private:
     QList<Json> m_waitingRetry; ///< messages refused with the old token while a sign-in runs
     Json m_authMessage;
     AuthKind m_authKind = AuthKind::Unauthorized;
-    quint64 m_authSerial = 0; ///< callbacks of an abandoned sign-in compare this and drop out
-    QTimer m_authTimer;
+    ProxySignIn *m_signIn = nullptr; ///< the sign-in under way (State::Authorizing)
 
     QHash<QByteArray, Tracked> m_tracked;
     QHash<QByteArray, Json> m_outstanding; ///< host requests not answered yet: key → id

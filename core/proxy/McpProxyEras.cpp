@@ -1,0 +1,208 @@
+#include "proxy/McpProxy.h"
+
+#include "broker/RpcErrors.h"
+#include "common/Log.h"
+#include "proxy/JsonRpc.h"
+#include "proxy/LegacyHostBridge.h"
+#include "proxy/ModernWire.h"
+
+// McpProxy, part two: which era each side speaks and where a host message goes
+// (mcp-2026-07-28.md §2.3). Part one (McpProxy.cpp) relays, authorizes and closes.
+
+namespace mcpauth {
+
+namespace {
+
+constexpr int kAuthError = RpcError::LoginRequired;
+constexpr int kTransportError = RpcError::InternalError;
+
+QByteArray keyOf(const Json &m)
+{
+    return JsonRpc::key(m);
+}
+
+} // namespace
+
+void McpProxy::afterToken()
+{
+    const bool sse = m_options.transport == ProxyOptions::TransportMode::SseFirst ||
+                     m_options.transport == ProxyOptions::TransportMode::SseOnly;
+    if (m_options.protocol == ProxyOptions::ProtocolMode::Legacy || sse) {
+        // --protocol legacy, or an HTTP+SSE server: no probe, 2025-11-25 as always.
+        m_serverEra = ServerEra::Legacy;
+        openTransport(sse ? TransportKind::LegacySse : TransportKind::StreamableHttp);
+        m_state = State::Ready;
+        return flushQueue();
+    }
+    probe();
+}
+
+// Checklist B.8: which era the server speaks, asked with a modern server/discover.
+void McpProxy::probe()
+{
+    m_state = State::Probing;
+    if (!m_modern) {
+        m_modern = m_factory(TransportKind::Stateless);
+        m_modern->setParent(this);
+        m_modern->start();
+    }
+    m_modern->setAccessToken(m_token);
+    m_tracked[keyOf(Json())].sentGeneration = m_generation; // the probe is the null message
+    if (m_probe)
+        m_probe->deleteLater();
+    m_probe = new EraProbe(m_modern, Json::object(),
+                           Json{{"name", "mcp-auth-proxy"}, {"version", MCPAUTH_VERSION}}, this);
+    connect(m_probe, &EraProbe::finished, this, &McpProxy::onProbed);
+    m_probe->start();
+}
+
+void McpProxy::onProbed(const EraProbe::Outcome &outcome)
+{
+    if (m_state != State::Probing)
+        return;
+    m_probe->deleteLater();
+    m_probe = nullptr;
+    m_state = State::Ready;
+    switch (outcome.verdict) {
+    case EraProbe::Verdict::Modern:
+        qCInfo(lcProxy).noquote() << "the MCP server speaks" << outcome.version;
+        m_tracked.remove(keyOf(Json()));
+        m_serverEra = ServerEra::Modern;
+        m_discover = outcome.discover;
+        break;
+    case EraProbe::Verdict::Legacy:
+        if (m_options.protocol == ProxyOptions::ProtocolMode::Modern) {
+            m_serverEra = ServerEra::Unknown;
+            m_probeError =
+                Error::protocol(QStringLiteral("version_unsupported"),
+                                QStringLiteral("the MCP server does not speak MCP %1 (--protocol modern)")
+                                    .arg(ModernWire::version));
+            failQueued(m_probeError);
+            break;
+        }
+        qCInfo(lcProxy) << "the MCP server speaks 2025-11-25 or older";
+        m_serverEra = ServerEra::Legacy;
+        m_modern->deleteLater();
+        m_modern = nullptr;
+        openTransport(TransportKind::StreamableHttp);
+        break;
+    case EraProbe::Verdict::AuthorizationRequired:
+        // Never an era verdict: sign in when the host asks for something real, then probe again.
+        m_serverEra = ServerEra::NeedsSignIn;
+        m_probeStatus = outcome.httpStatus;
+        m_probeChallenge = outcome.challenge;
+        break;
+    case EraProbe::Verdict::Failed:
+        // 5xx, timeouts: no verdict; what waits fails with the reason, the next message probes again.
+        qCWarning(lcProxy).noquote() << "could not tell the MCP server's protocol era:"
+                                     << outcome.error.message;
+        m_serverEra = ServerEra::Unknown;
+        m_probeError = outcome.error;
+        failQueued(outcome.error);
+        break;
+    }
+    flushQueue();
+}
+
+void McpProxy::failQueued(const Error &error)
+{
+    const QList<Json> queued = std::exchange(m_queue, {});
+    for (const Json &m : queued)
+        failMessage(m, kTransportError, QStringLiteral("MCP server: %1").arg(error.message), error);
+}
+
+void McpProxy::answerHost(const Json &response)
+{
+    forget(keyOf(response));
+    Q_EMIT toHost(response);
+}
+
+void McpProxy::adopt(McpTransport *transport)
+{
+    m_kind = TransportKind::Stateless;
+    m_transport = transport;
+    m_transport->setParent(this);
+    connect(m_transport, &McpTransport::messageReceived, this, &McpProxy::onServerMessage);
+    connect(m_transport, &McpTransport::authorizationRequired, this, &McpProxy::onAuthorizationRequired);
+    connect(m_transport, &McpTransport::sendFailed, this, &McpProxy::onSendFailed);
+    connect(m_transport, &McpTransport::closed, this, &McpProxy::onTransportClosed);
+    m_transport->setAccessToken(m_token);
+    m_transport->start();
+}
+
+// Where a host message goes once the server's era is known (mcp-2026-07-28.md §2.3). True when
+// it was answered here or waits; false when it goes to m_transport.
+bool McpProxy::route(const Json &message)
+{
+    const QString method = JsonRpc::method(message);
+    const bool request = JsonRpc::isRequest(message);
+    const bool isProbe = request && method == QLatin1String("server/discover");
+    const QString revision = request ? ModernWire::requestVersion(message) : QString();
+    switch (m_serverEra) {
+    case ServerEra::Unknown:
+    case ServerEra::Unreachable:
+        m_queue.prepend(message);
+        probe();
+        return true;
+    case ServerEra::NeedsSignIn:
+        if (isProbe && m_hostEra == HostEra::Unknown) {
+            // Checklist A.4: a probe-only launch (SDK v2's sibling process) never opens a browser.
+            answerHost(
+                JsonRpc::errorResponse(message["id"], kAuthError,
+                                       QStringLiteral("sign-in to %1 required (run: mcp-auth login %1)")
+                                           .arg(m_options.serverUrl.toString())));
+            return true;
+        }
+        m_queue.prepend(message);
+        onAuthorizationRequired(Json(), m_probeStatus, m_probeChallenge);
+        return true;
+    case ServerEra::Legacy:
+        if (isProbe && m_hostEra == HostEra::Unknown) {
+            // Checklist A.3: a non-modern error, so a dual-era host falls back to initialize.
+            answerHost(JsonRpc::errorResponse(message["id"], RpcError::MethodNotFound,
+                                              QStringLiteral("Method not found")));
+            return true;
+        }
+        if (ModernWire::isModern(revision)) {
+            answerHost(JsonRpc::errorResponse(
+                message["id"], ModernWire::unsupportedVersion,
+                QStringLiteral("the MCP server speaks 2025-11-25, not %1").arg(revision.left(32)),
+                ModernWire::unsupportedVersionError(revision, {ModernWire::legacyVersions.first()})["data"]));
+            return true;
+        }
+        if (method == QLatin1String("initialize"))
+            m_hostEra = HostEra::Legacy;
+        return false;
+    case ServerEra::Modern:
+        break;
+    }
+    if (isProbe && !m_transport) {
+        // Checklist A.3: the server's DiscoverResult, with the versions both of us speak.
+        Json result = m_discover.is_object() ? m_discover : Json{{"capabilities", Json::object()}};
+        result["supportedVersions"] = Json::array({toStd(ModernWire::version)});
+        answerHost(JsonRpc::resultResponse(message["id"], result));
+        return true;
+    }
+    if (!revision.isEmpty() && !ModernWire::isImplemented(revision)) {
+        // Checklist C.18: refused here, without contacting the server.
+        const Json error = ModernWire::unsupportedVersionError(revision, {ModernWire::version});
+        answerHost(JsonRpc::errorResponse(message["id"], ModernWire::unsupportedVersion,
+                                          fromStd(error["message"].get<std::string>()), error["data"]));
+        return true;
+    }
+    if (!m_transport) {
+        if (!revision.isEmpty()) {
+            m_hostEra = HostEra::Modern;
+            adopt(std::exchange(m_modern, nullptr));
+        } else if (request) {
+            // initialize (or a 2025 host that skipped it): the bridge speaks for it.
+            m_hostEra = HostEra::Legacy;
+            adopt(new LegacyHostBridge(std::exchange(m_modern, nullptr), m_discover));
+        } else {
+            return true; // a notification before anything: nothing to tell a stateless server
+        }
+    }
+    return false;
+}
+
+} // namespace mcpauth
