@@ -244,11 +244,19 @@ void StatelessHttpTransport::onFinished(quint64 key)
     reply->deleteLater();
     const QByteArray body = reply->readAll();
     if (status == 0) {
-        return fail(key,
-                    ex->timedOut
-                        ? Error::network(QStringLiteral("timeout"),
-                                         QStringLiteral("%1 did not answer in time").arg(m_endpoint.host()))
-                        : HttpErrors::fromReply(reply));
+        const Error error =
+            ex->timedOut ? Error::network(QStringLiteral("timeout"),
+                                          QStringLiteral("%1 did not answer in time").arg(m_endpoint.host()))
+                         : HttpErrors::fromReply(reply);
+        // A kept-alive connection the server closed just as we reused it: a read-only request may
+        // go again (RFC 9110 §9.2.2: idempotent only; a tools/call never does).
+        if (error.code == QLatin1String("connection_lost") && isReadOnly(ex->method) && !ex->reissued &&
+            !ex->internal) {
+            ex->reissued = true;
+            ex->wireId = Json(QStringLiteral("mcp-auth-%1").arg(m_nextWireId++).toStdString());
+            return post(key);
+        }
+        return fail(key, error);
     }
     if (status == 307 || status == 308) {
         const QUrl target = McpHttp::redirectTarget(reply);

@@ -19,7 +19,8 @@
 // the verdict); the session process then gets modern requests with no `server/discover` of its own.
 //
 // Env (besides host.mjs's): MCP_CONFORMANCE_V2_NEGOTIATION = auto | pin | legacy overrides the mode
-// (pin = {pin: '2026-07-28'}: no fallback at all); MCP_CONFORMANCE_V2_PROBE=inplace probes on the session
+// (pin = {pin: '2026-07-28'}: no fallback at all; an auth scenario's sign-in connection still negotiates
+// auto, since the proxy refuses every probe until it holds a token, and its second connection is pinned); MCP_CONFORMANCE_V2_PROBE=inplace probes on the session
 // process itself (a StdioClientTransport subclass, which the SDK does not clone) instead of a sibling;
 // MCP_CONFORMANCE_TRACE=1 logs every stdio message; MCP_CONFORMANCE_DIRECT=1 is the baseline without proxy
 // and agent: SDK v2's Streamable HTTP transport straight to the server URL, with the SDK's own OAuth
@@ -91,18 +92,23 @@ function create(sandbox) {
         connections,
         async connect() {
             connection++;
+            // pin has no fallback, and without a token the proxy refuses every probe: a pinned host could
+            // never sign in. So an auth scenario's first connection (the sign-in) negotiates auto, and the
+            // second, which must end modern, is the pinned one.
+            const signIn = connection === 1 && scenario.startsWith('auth/');
+            const mine = signIn && typeof mode === 'object' ? 'auto' : mode;
             client = new Client({ name: 'mcp-auth-host-sdk-v2', version: '1.0.0' },
-                { capabilities: CAPABILITIES, versionNegotiation: { mode } });
+                { capabilities: CAPABILITIES, versionNegotiation: { mode: mine } });
             const sdk = client;
             registerHandlers(host, (method, handler) => sdk.setRequestHandler(method, request => handler(request.params)));
             let transport;
             if (directFetch) {
-                say(`${scenario}: direct to ${serverUrl} (no proxy), versionNegotiation ${JSON.stringify(mode)}`);
+                say(`${scenario}: direct to ${serverUrl} (no proxy), versionNegotiation ${JSON.stringify(mine)}`);
                 transport = new StreamableHTTPClientTransport(new URL(serverUrl), { fetch: directFetch });
             } else {
                 const Transport = process.env.MCP_CONFORMANCE_V2_PROBE === 'inplace' ? InPlaceStdioClientTransport : StdioClientTransport;
                 transport = new Transport({ ...proxySpawnParams(sandbox), stderr: 'inherit' });
-                say(`versionNegotiation ${JSON.stringify(mode)}, probe ${Transport === StdioClientTransport ? 'on a sibling' : 'in place'}`);
+                say(`versionNegotiation ${JSON.stringify(mine)}, probe ${Transport === StdioClientTransport ? 'on a sibling' : 'in place'}`);
             }
             await client.connect(transport, options);
             const version = client.getServerVersion();

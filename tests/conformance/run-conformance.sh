@@ -7,7 +7,8 @@
 #
 # Two hosts, each a real MCP client spawning `mcp-auth proxy URL` over stdio:
 #   v1  conformance/client.mjs     SDK v1 `Client`: 2025-11-25 only, so at 2026-07-28 the proxy's bridge
-#   v2  conformance/client-v2.mjs  SDK v2 `Client`: versionNegotiation 'auto' at 2026-07-28 (must end modern),
+#   v2  conformance/client-v2.mjs  SDK v2 `Client`: versionNegotiation 'auto' at 2026-07-28 (must end modern;
+#                                  auth scenarios that sign in connect twice, the second must end modern),
 #                                  plain 2025 `initialize` at 2025-11-25
 # Runs (RUN label: what), each scenario of a --requirements or --suite run in parallel (the runner's own):
 #   1 next-2026-v1        0.2.0-alpha.12 --requirements 2026-07-28, v1 host (the 32 required client scenarios)

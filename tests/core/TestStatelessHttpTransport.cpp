@@ -214,6 +214,24 @@ private Q_SLOTS:
         QCOMPARE(posts, 3); // a tools/call is never sent twice
     }
 
+    void aClosedConnectionResendsReadOnlyRequestsOnly()
+    {
+        int posts = 0;
+        server->setHandler([&posts](const TestRequest &req) {
+            TestResponse r = TestResponse::json(resultFor(req, {{"tools", Json::array()}}));
+            if (++posts % 2 == 1)
+                r.behaviour = TestResponse::Behaviour::CloseImmediately; // closed before any answer
+            return r;
+        });
+        transport->send(modern(1, "tools/list"));
+        QTRY_VERIFY(rec->hasResponse(1));
+        QCOMPARE(posts, 2);
+        transport->send(modern(2, "tools/call", {{"name", "t"}}));
+        QTRY_COMPARE(rec->failures.size(), 1);
+        QCOMPARE(rec->failureCode(), QStringLiteral("connection_lost"));
+        QCOMPARE(posts, 3); // never twice
+    }
+
     void headerMismatchRefreshesTheToolsOnce()
     {
         int calls = 0;
