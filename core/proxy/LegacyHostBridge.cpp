@@ -31,6 +31,13 @@ const char *capabilityFor(const QString &method)
     return nullptr;
 }
 
+// The id of a message when it is a string (all ids the bridge mints are), else empty.
+QString stringId(const Json &m)
+{
+    return m.is_object() && m.contains("id") && m["id"].is_string() ? fromStd(m["id"].get<std::string>())
+                                                                    : QString();
+}
+
 bool advertises(const Json &capabilities, const char *kind)
 {
     return capabilities.is_object() && capabilities.contains(kind) && capabilities[kind].is_object() &&
@@ -48,8 +55,7 @@ LegacyHostBridge::LegacyHostBridge(McpTransport *inner, Json discover, QObject *
     connect(m_inner, &McpTransport::messageReceived, this, &LegacyHostBridge::fromServer);
     connect(m_inner, &McpTransport::authorizationRequired, this,
             [this](const Json &m, int status, const BearerChallenge &challenge) {
-                const QString wireId =
-                    fromStd(m.value("id", Json("")).is_string() ? m["id"].get<std::string>() : "");
+                const QString wireId = stringId(m);
                 if (!wireId.isEmpty() && wireId == m_listenId) {
                     m_listenId.clear();
                     m_listenNeedsToken = true; // setAccessToken() opens it again
@@ -70,7 +76,7 @@ LegacyHostBridge::LegacyHostBridge(McpTransport *inner, Json discover, QObject *
                 Q_EMIT authorizationRequired(it->hostMessage, status, challenge);
             });
     connect(m_inner, &McpTransport::sendFailed, this, [this](const Json &m, const Error &error) {
-        const QString wireId = fromStd(m.value("id", Json("")).is_string() ? m["id"].get<std::string>() : "");
+        const QString wireId = stringId(m);
         if (!wireId.isEmpty() && wireId == m_listenId) {
             m_listenId.clear();
             qCDebug(lcProxy).noquote() << "subscription stream failed:" << error.message;
@@ -120,6 +126,12 @@ void LegacyHostBridge::reply(const Json &message)
     // Queued, as a server's answer would be: the caller is still inside send().
     QMetaObject::invokeMethod(
         this, [this, message] { Q_EMIT messageReceived(message); }, Qt::QueuedConnection);
+}
+
+// Ids the bridge puts on the wire or sends the host: "mcp-auth-<kind><n>", never reused.
+QString LegacyHostBridge::mintId(const char *kind)
+{
+    return QStringLiteral("mcp-auth-%1%2").arg(QLatin1String(kind)).arg(m_nextId++);
 }
 
 Json LegacyHostBridge::stamp(Json request) const
@@ -196,7 +208,7 @@ QString LegacyHostBridge::sendLeg(const Json &hostMessage)
                                      QStringLiteral("too many requests in flight")));
         return {};
     }
-    const QString wireId = QStringLiteral("mcp-auth-%1").arg(m_nextId++);
+    const QString wireId = mintId("");
     Leg leg;
     leg.hostMessage = hostMessage;
     Json wire = stamp(hostMessage);
@@ -219,7 +231,7 @@ void LegacyHostBridge::answerInitialize(const Json &request)
         // The probe learnt the era from an error: ask for the DiscoverResult now.
         m_initializeWaiting.append(request);
         if (m_discoverId.isEmpty()) {
-            m_discoverId = QStringLiteral("mcp-auth-discover-%1").arg(m_nextId++);
+            m_discoverId = mintId("discover-");
             m_inner->send(
                 stamp(Json{{"jsonrpc", "2.0"}, {"id", toStd(m_discoverId)}, {"method", "server/discover"}}));
         }
@@ -243,8 +255,7 @@ void LegacyHostBridge::answerInitialize(const Json &request)
 void LegacyHostBridge::fromServer(const Json &message)
 {
     if (JsonRpc::isResponse(message)) {
-        const QString wireId =
-            message["id"].is_string() ? fromStd(message["id"].get<std::string>()) : QString();
+        const QString wireId = stringId(message);
         if (!wireId.isEmpty() && wireId == m_discoverId) {
             m_discoverId.clear();
             m_discover = message.value("result", Json::object());
@@ -340,9 +351,9 @@ void LegacyHostBridge::askHost(const QString &wireId, const Json &result)
                         wireId, RpcError::InternalError,
                         QStringLiteral(
                             "the MCP server needs URL elicitation, which this MCP host does not offer"));
-                params["elicitationId"] = toStd(QStringLiteral("mcp-auth-elicitation-%1").arg(m_nextId++));
+                params["elicitationId"] = toStd(mintId("elicitation-"));
             }
-            const QString inputId = QStringLiteral("mcp-auth-input-%1").arg(m_nextId++);
+            const QString inputId = mintId("input-");
             m_inputs.insert(inputId, {wireId, fromStd(r.key())});
             leg.pending.insert(inputId);
             toHost << Json{
@@ -357,8 +368,7 @@ void LegacyHostBridge::askHost(const QString &wireId, const Json &result)
 
 void LegacyHostBridge::onHostAnswer(const Json &response)
 {
-    const QString inputId =
-        response["id"].is_string() ? fromStd(response["id"].get<std::string>()) : QString();
+    const QString inputId = stringId(response);
     const auto input = m_inputs.take(inputId);
     auto it = m_legs.find(input.first);
     if (input.first.isEmpty() || it == m_legs.end())
@@ -380,7 +390,7 @@ void LegacyHostBridge::retry(const QString &wireId)
     Leg leg = m_legs.take(wireId);
     // mrtr.mdx: the original request again, a new id, the answers and the exact requestState.
     Json wire = stamp(leg.hostMessage);
-    const QString newId = QStringLiteral("mcp-auth-%1").arg(m_nextId++);
+    const QString newId = mintId("");
     wire["id"] = toStd(newId);
     if (!leg.answers.empty())
         wire["params"]["inputResponses"] = leg.answers;
@@ -424,7 +434,7 @@ void LegacyHostBridge::openListen()
     }
     if (filter.empty())
         return; // nothing the server would tell
-    m_listenId = QStringLiteral("mcp-auth-listen-%1").arg(m_nextId++);
+    m_listenId = mintId("listen-");
     m_inner->send(stamp(Json{{"jsonrpc", "2.0"},
                              {"id", toStd(m_listenId)},
                              {"method", "subscriptions/listen"},

@@ -76,6 +76,7 @@ private:
     void reply(const Json &message);
     void failLeg(const QString &wireId, int code, const QString &text);
     Json stamp(Json request) const;
+    QString mintId(const char *kind);
     void openListen();
     void closeListen();
     void scheduleListen();

@@ -71,6 +71,14 @@ Result<QList<Json>> McpHttp::parseMessages(const QByteArray &body, const QString
     return out;
 }
 
+std::optional<Json> McpHttp::errorResponse(const QByteArray &body, const Json &id)
+{
+    const Result<Json> parsed = parseJson(body, QStringLiteral("error response"), kMaxMcpJsonDepth);
+    if (!parsed || !parsed->is_object() || !parsed->contains("error") || !(*parsed)["error"].is_object())
+        return std::nullopt;
+    return Json{{"jsonrpc", "2.0"}, {"id", id}, {"error", (*parsed)["error"]}};
+}
+
 int McpHttp::status(const QNetworkReply *reply)
 {
     return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();

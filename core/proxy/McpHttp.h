@@ -11,6 +11,8 @@
 #include <QString>
 #include <QUrl>
 
+#include <optional>
+
 class QNetworkAccessManager;
 class QNetworkReply;
 
@@ -49,6 +51,9 @@ public:
     /// One JSON-RPC message or a JSON array of them (a batch); anything else is
     /// Error::protocol("malformed_response"). `what` names the source in the error message.
     static Result<QList<Json>> parseMessages(const QByteArray &body, const QString &what);
+    /// When an error status's body is a JSON-RPC error: that error as the response to request
+    /// `id` (the server's answer, which the host gets as it is: mcp-2026-07-28.md checklist 21).
+    static std::optional<Json> errorResponse(const QByteArray &body, const Json &id);
 
     /// The HTTP status of a reply whose headers arrived, 0 before that or without a response.
     static int status(const QNetworkReply *reply);

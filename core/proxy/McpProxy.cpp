@@ -15,36 +15,7 @@ namespace mcpauth {
 
 namespace {
 
-// Error codes the host sees. -32001 matches the agent's "sign-in required" family.
-constexpr int kAuthError = RpcError::LoginRequired;
-constexpr int kTransportError = RpcError::InternalError;
 constexpr qsizetype kMaxTracked = 4096;
-
-bool isRequest(const Json &m)
-{
-    return JsonRpc::isRequest(m);
-}
-
-bool isResponse(const Json &m)
-{
-    return JsonRpc::isResponse(m);
-}
-
-QByteArray keyOf(const Json &m)
-{
-    return JsonRpc::key(m);
-}
-
-QString methodOf(const Json &m)
-{
-    return jsonString(m, "method");
-}
-
-bool isSignInNeeded(const Error &e)
-{
-    return e.category == Error::Category::LoginRequired || e.code == QLatin1String("login_required") ||
-           e.code == QLatin1String("insufficient_scope");
-}
 
 } // namespace
 
@@ -101,7 +72,7 @@ void McpProxy::fetchInitialToken()
             return;
         if (r) {
             self->applyToken(r.value());
-        } else if (isSignInNeeded(r.error())) {
+        } else if (ProxySignIn::needsSignIn(r.error())) {
             // Maybe the server needs no sign-in at all: try without a token, sign in on 401.
             qCDebug(lcProxy) << "no token yet; trying without one";
         } else {
@@ -113,8 +84,13 @@ void McpProxy::fetchInitialToken()
 
 void McpProxy::openTransport(TransportKind kind)
 {
+    adopt(m_factory(kind), kind);
+}
+
+void McpProxy::adopt(McpTransport *transport, TransportKind kind)
+{
     m_kind = kind;
-    m_transport = m_factory(kind);
+    m_transport = transport;
     m_transport->setParent(this);
     connect(m_transport, &McpTransport::messageReceived, this, &McpProxy::onServerMessage);
     connect(m_transport, &McpTransport::authorizationRequired, this, &McpProxy::onAuthorizationRequired);
@@ -142,22 +118,22 @@ void McpProxy::sendToServer(const Json &message)
         for (auto it = m_tracked.begin(); it != m_tracked.end();)
             it = it.key().startsWith("msg:") ? m_tracked.erase(it) : std::next(it);
     }
-    m_tracked[keyOf(message)].sentGeneration = m_generation;
+    m_tracked[JsonRpc::key(message)].sentGeneration = m_generation;
     m_transport->send(message);
 }
 
 void McpProxy::fromHost(const Json &message)
 {
     if (m_state == State::Closing || m_state == State::Closed) {
-        if (isRequest(message))
+        if (JsonRpc::isRequest(message))
             Q_EMIT toHost(
                 Json{{"jsonrpc", "2.0"},
                      {"id", message["id"]},
-                     {"error", {{"code", kTransportError}, {"message", "the proxy is shutting down"}}}});
+                     {"error", {{"code", transportError}, {"message", "the proxy is shutting down"}}}});
         return;
     }
-    if (isRequest(message)) {
-        const QString method = methodOf(message);
+    if (JsonRpc::isRequest(message)) {
+        const QString method = JsonRpc::method(message);
         const Json params = message.value("params", Json::object());
         // mcp-remote --ignore-tool: the tool does not exist as far as the host is concerned.
         if (method == QLatin1String("tools/call") && m_options.isToolIgnored(jsonString(params, "name"))) {
@@ -170,7 +146,7 @@ void McpProxy::fromHost(const Json &message)
                    toStd(QStringLiteral("Tool \"%1\" is not available").arg(jsonString(params, "name")))}}}});
             return;
         }
-        const QByteArray key = keyOf(message);
+        const QByteArray key = JsonRpc::key(message);
         m_outstanding.insert(key, message["id"]);
         if (method == QLatin1String("tools/list"))
             m_toolsList.insert(key);
@@ -196,8 +172,8 @@ void McpProxy::fromHost(const Json &message)
 void McpProxy::onServerMessage(const Json &message)
 {
     Json out = message;
-    if (isResponse(message)) {
-        const QByteArray key = keyOf(message);
+    if (JsonRpc::isResponse(message)) {
+        const QByteArray key = JsonRpc::key(message);
         const bool wasToolsList = m_toolsList.contains(key);
         forget(key);
         if (wasToolsList && out.contains("result") && out["result"].is_object() &&
@@ -237,9 +213,10 @@ void McpProxy::onSendFailed(const Json &message, const Error &error)
             sendToServer(message);
         return;
     }
-    if (isRequest(message))
-        qCWarning(lcProxy).noquote() << QStringLiteral("%1 failed: %2").arg(methodOf(message), error.message);
-    failMessage(message, kTransportError, QStringLiteral("MCP server: %1").arg(error.message), error);
+    if (JsonRpc::isRequest(message))
+        qCWarning(lcProxy).noquote()
+            << QStringLiteral("%1 failed: %2").arg(JsonRpc::method(message), error.message);
+    failMessage(message, transportError, QStringLiteral("MCP server: %1").arg(error.message), error);
 }
 
 void McpProxy::onTransportClosed()
@@ -249,7 +226,7 @@ void McpProxy::onTransportClosed()
     qCWarning(lcProxy) << "the MCP server ended the session";
     const QList<Json> ids = m_outstanding.values();
     for (const Json &id : ids)
-        failRequest(id, kTransportError, QStringLiteral("the MCP server ended the session"),
+        failRequest(id, transportError, QStringLiteral("the MCP server ended the session"),
                     Error::network(QStringLiteral("session_ended"), QStringLiteral("session ended")));
     finish(1);
 }
@@ -259,21 +236,25 @@ void McpProxy::failMessage(const Json &message, int code, const QString &text, c
     if (message.is_null()) {
         // The era probe's sign-in failed: what waited for it fails with it, and the next message
         // starts over (probe, then its own sign-in attempts).
-        m_tracked.remove(keyOf(Json()));
-        const QList<Json> queued = std::exchange(m_queue, {});
-        for (const Json &m : queued)
-            failMessage(m, code, text, cause);
-        return;
+        m_tracked.remove(JsonRpc::key(Json()));
+        return failQueued(code, text, cause);
     }
-    if (!isRequest(message)) {
+    if (!JsonRpc::isRequest(message)) {
         if (!message.is_null())
-            qCWarning(lcProxy).noquote()
-                << "dropped a"
-                << (methodOf(message).isEmpty() ? QStringLiteral("response") : methodOf(message))
-                << "message:" << text;
+            qCWarning(lcProxy).noquote() << "dropped a"
+                                         << (JsonRpc::method(message).isEmpty() ? QStringLiteral("response")
+                                                                                : JsonRpc::method(message))
+                                         << "message:" << text;
         return;
     }
     failRequest(message["id"], code, text, cause);
+}
+
+void McpProxy::failQueued(int code, const QString &text, const Error &cause)
+{
+    const QList<Json> queued = std::exchange(m_queue, {});
+    for (const Json &m : queued)
+        failMessage(m, code, text, cause);
 }
 
 void McpProxy::failRequest(const Json &id, int code, const QString &text, const Error &cause)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "broker/RpcErrors.h"
 #include "common/Json.h"
 #include "discovery/WwwAuthenticate.h"
 #include "proxy/EraProbe.h"
@@ -58,7 +59,7 @@ public:
     };
     /// What the proxy knows of the server's MCP era (checklist B): found by an EraProbe, kept for
     /// the process's life, probed again when a probe failed.
-    enum class ServerEra { Unknown, Modern, Legacy, NeedsSignIn, Unreachable };
+    enum class ServerEra { Unknown, Modern, Legacy, NeedsSignIn };
     /// The host's era, pinned by its first message that is not a server/discover probe.
     enum class HostEra { Unknown, Legacy, Modern };
     using TransportFactory = std::function<McpTransport *(TransportKind kind)>;
@@ -96,6 +97,10 @@ Q_SIGNALS:
     void finished(int exitCode);
 
 private:
+    // Error codes the host sees. -32001 matches the agent's "sign-in required" family.
+    static constexpr int authError = RpcError::LoginRequired;
+    static constexpr int transportError = RpcError::InternalError;
+
     enum class AuthKind { Unauthorized, StepUp };
     struct Tracked
     {
@@ -109,10 +114,10 @@ private:
     void probe();
     void onProbed(const EraProbe::Outcome &outcome);
     bool route(const Json &message);
-    void failQueued(const Error &error);
+    void failQueued(int code, const QString &text, const Error &cause);
     void answerHost(const Json &response);
-    void adopt(McpTransport *transport);
     void openTransport(TransportKind kind);
+    void adopt(McpTransport *transport, TransportKind kind);
     void flushQueue();
     void sendToServer(const Json &message);
 
@@ -146,7 +151,6 @@ private:
     Json m_discover;       ///< the server's DiscoverResult (modern servers)
     int m_probeStatus = 0; ///< 401 or 403 of the probe that needs a sign-in
     BearerChallenge m_probeChallenge;
-    Error m_probeError;
     TransportKind m_kind = TransportKind::StreamableHttp;
     bool m_fellBack = false;
     bool m_staticAuthorization = false; ///< the user sent their own Authorization header

@@ -17,13 +17,6 @@ namespace mcpauth {
 
 namespace {
 
-constexpr int kAuthError = RpcError::LoginRequired;
-
-QByteArray keyOf(const Json &m)
-{
-    return JsonRpc::key(m);
-}
-
 // 2026-07-28 (SEP-2350): the new request is the union of what was held and what was challenged,
 // in order, without duplicates.
 QString unionScopes(const QString &held, const QString &challenged)
@@ -69,15 +62,15 @@ void McpProxy::refreshAhead()
 void McpProxy::onAuthorizationRequired(const Json &message, int httpStatus, const BearerChallenge &challenge)
 {
     if (m_state == State::Closing || m_state == State::Closed)
-        return failMessage(message, kAuthError, QStringLiteral("the proxy is shutting down"),
+        return failMessage(message, authError, QStringLiteral("the proxy is shutting down"),
                            Error::cancelled());
     if (m_staticAuthorization)
-        return failMessage(message, kAuthError,
+        return failMessage(message, authError,
                            QStringLiteral("the server refused the Authorization header given with --header "
                                           "(HTTP %1)")
                                .arg(httpStatus),
                            Error::loginRequired(QStringLiteral("static authorization refused")));
-    Tracked &t = m_tracked[keyOf(message)];
+    Tracked &t = m_tracked[JsonRpc::key(message)];
     if (t.sentGeneration < m_generation) {
         // Sent with an older token than we hold now (another message's sign-in finished since).
         return message.is_null() ? probe() : sendToServer(message);
@@ -92,7 +85,7 @@ void McpProxy::onAuthorizationRequired(const Json &message, int httpStatus, cons
         const bool stepUp = challenge.error == QLatin1String("insufficient_scope") ||
                             (challenge.error.isEmpty() && !challenge.scope.isEmpty());
         if (!stepUp)
-            return failMessage(message, kAuthError,
+            return failMessage(message, authError,
                                QStringLiteral("the server refused the request (HTTP 403%1)")
                                    .arg(challenge.errorDescription.isEmpty()
                                             ? QString()
@@ -100,14 +93,14 @@ void McpProxy::onAuthorizationRequired(const Json &message, int httpStatus, cons
                                Error::protocol(QStringLiteral("forbidden"), QStringLiteral("HTTP 403")));
         if (t.authorizations >= maxAuthorizations)
             return failMessage(
-                message, kAuthError,
+                message, authError,
                 QStringLiteral("insufficient scope after %1 attempts").arg(t.authorizations),
                 Error::protocol(QStringLiteral("insufficient_scope"), QStringLiteral("insufficient scope")));
         return beginAuthorization(message, AuthKind::StepUp, challenge);
     }
     // 401. Spec 2025-11-25 "Token handling": a 401 right after a completed sign-in is final.
     if (t.retried401)
-        return failMessage(message, kAuthError, QStringLiteral("the server rejected the sign-in"),
+        return failMessage(message, authError, QStringLiteral("the server rejected the sign-in"),
                            Error::loginRequired(QStringLiteral("the server rejected the sign-in")));
     t.retried401 = true;
     beginAuthorization(message, AuthKind::Unauthorized, challenge);
@@ -131,7 +124,7 @@ void McpProxy::beginAuthorization(const Json &message, AuthKind kind, const Bear
         m_signIn->deleteLater();
         m_signIn = nullptr;
         if (outcome.signedIn)
-            ++m_tracked[keyOf(m_authMessage)].authorizations;
+            ++m_tracked[JsonRpc::key(m_authMessage)].authorizations;
         if (outcome.status)
             applyToken(outcome.token);
         endAuthorization(outcome.status);
@@ -177,7 +170,7 @@ void McpProxy::endAuthorization(const Status &outcome)
     qCWarning(lcProxy).noquote() << "sign-in failed:" << e.message;
     const QString text =
         QStringLiteral("sign-in to %1 did not complete: %2").arg(m_options.serverUrl.toString(), e.message);
-    const int code = e.category == Error::Category::Cancelled ? int(RpcError::Cancelled) : kAuthError;
+    const int code = e.category == Error::Category::Cancelled ? int(RpcError::Cancelled) : authError;
     failMessage(message, code, text, e);
     for (const Json &m : waiting)
         failMessage(m, code, text, e);

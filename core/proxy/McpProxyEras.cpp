@@ -11,18 +11,6 @@
 
 namespace mcpauth {
 
-namespace {
-
-constexpr int kAuthError = RpcError::LoginRequired;
-constexpr int kTransportError = RpcError::InternalError;
-
-QByteArray keyOf(const Json &m)
-{
-    return JsonRpc::key(m);
-}
-
-} // namespace
-
 void McpProxy::afterToken()
 {
     const bool sse = m_options.transport == ProxyOptions::TransportMode::SseFirst ||
@@ -47,7 +35,7 @@ void McpProxy::probe()
         m_modern->start();
     }
     m_modern->setAccessToken(m_token);
-    m_tracked[keyOf(Json())].sentGeneration = m_generation; // the probe is the null message
+    m_tracked[JsonRpc::key(Json())].sentGeneration = m_generation; // the probe is the null message
     if (m_probe)
         m_probe->deleteLater();
     m_probe = new EraProbe(m_modern, Json::object(),
@@ -66,18 +54,18 @@ void McpProxy::onProbed(const EraProbe::Outcome &outcome)
     switch (outcome.verdict) {
     case EraProbe::Verdict::Modern:
         qCInfo(lcProxy).noquote() << "the MCP server speaks" << outcome.version;
-        m_tracked.remove(keyOf(Json()));
+        m_tracked.remove(JsonRpc::key(Json()));
         m_serverEra = ServerEra::Modern;
         m_discover = outcome.discover;
         break;
     case EraProbe::Verdict::Legacy:
         if (m_options.protocol == ProxyOptions::ProtocolMode::Modern) {
             m_serverEra = ServerEra::Unknown;
-            m_probeError =
+            const Error error =
                 Error::protocol(QStringLiteral("version_unsupported"),
                                 QStringLiteral("the MCP server does not speak MCP %1 (--protocol modern)")
                                     .arg(ModernWire::version));
-            failQueued(m_probeError);
+            failQueued(transportError, QStringLiteral("MCP server: %1").arg(error.message), error);
             break;
         }
         qCInfo(lcProxy) << "the MCP server speaks 2025-11-25 or older";
@@ -97,37 +85,17 @@ void McpProxy::onProbed(const EraProbe::Outcome &outcome)
         qCWarning(lcProxy).noquote() << "could not tell the MCP server's protocol era:"
                                      << outcome.error.message;
         m_serverEra = ServerEra::Unknown;
-        m_probeError = outcome.error;
-        failQueued(outcome.error);
+        failQueued(transportError, QStringLiteral("MCP server: %1").arg(outcome.error.message),
+                   outcome.error);
         break;
     }
     flushQueue();
 }
 
-void McpProxy::failQueued(const Error &error)
-{
-    const QList<Json> queued = std::exchange(m_queue, {});
-    for (const Json &m : queued)
-        failMessage(m, kTransportError, QStringLiteral("MCP server: %1").arg(error.message), error);
-}
-
 void McpProxy::answerHost(const Json &response)
 {
-    forget(keyOf(response));
+    forget(JsonRpc::key(response));
     Q_EMIT toHost(response);
-}
-
-void McpProxy::adopt(McpTransport *transport)
-{
-    m_kind = TransportKind::Stateless;
-    m_transport = transport;
-    m_transport->setParent(this);
-    connect(m_transport, &McpTransport::messageReceived, this, &McpProxy::onServerMessage);
-    connect(m_transport, &McpTransport::authorizationRequired, this, &McpProxy::onAuthorizationRequired);
-    connect(m_transport, &McpTransport::sendFailed, this, &McpProxy::onSendFailed);
-    connect(m_transport, &McpTransport::closed, this, &McpProxy::onTransportClosed);
-    m_transport->setAccessToken(m_token);
-    m_transport->start();
 }
 
 // Where a host message goes once the server's era is known (mcp-2026-07-28.md §2.3). True when
@@ -140,7 +108,6 @@ bool McpProxy::route(const Json &message)
     const QString revision = request ? ModernWire::requestVersion(message) : QString();
     switch (m_serverEra) {
     case ServerEra::Unknown:
-    case ServerEra::Unreachable:
         m_queue.prepend(message);
         probe();
         return true;
@@ -148,7 +115,7 @@ bool McpProxy::route(const Json &message)
         if (isProbe && m_hostEra == HostEra::Unknown) {
             // Checklist A.4: a probe-only launch (SDK v2's sibling process) never opens a browser.
             answerHost(
-                JsonRpc::errorResponse(message["id"], kAuthError,
+                JsonRpc::errorResponse(message["id"], authError,
                                        QStringLiteral("sign-in to %1 required (run: mcp-auth login %1)")
                                            .arg(m_options.serverUrl.toString())));
             return true;
@@ -193,11 +160,12 @@ bool McpProxy::route(const Json &message)
     if (!m_transport) {
         if (!revision.isEmpty()) {
             m_hostEra = HostEra::Modern;
-            adopt(std::exchange(m_modern, nullptr));
+            adopt(std::exchange(m_modern, nullptr), TransportKind::Stateless);
         } else if (request) {
             // initialize (or a 2025 host that skipped it): the bridge speaks for it.
             m_hostEra = HostEra::Legacy;
-            adopt(new LegacyHostBridge(std::exchange(m_modern, nullptr), m_discover));
+            adopt(new LegacyHostBridge(std::exchange(m_modern, nullptr), m_discover),
+                  TransportKind::Stateless);
         } else {
             return true; // a notification before anything: nothing to tell a stateless server
         }

@@ -19,12 +19,6 @@ Json challengeJson(const BearerChallenge &c)
     return j;
 }
 
-bool isSignInNeeded(const Error &e)
-{
-    return e.category == Error::Category::LoginRequired || e.code == QLatin1String("login_required") ||
-           e.code == QLatin1String("insufficient_scope");
-}
-
 } // namespace
 
 ProxySignIn::ProxySignIn(AgentClient *agent, Request request, QObject *parent)
@@ -41,6 +35,12 @@ ProxySignIn::ProxySignIn(AgentClient *agent, Request request, QObject *parent)
 Json ProxySignIn::tokenParams() const
 {
     return Json{{"resource", toStd(m_request.resource.toString())}, {"minValidSeconds", 60}};
+}
+
+bool ProxySignIn::needsSignIn(const Error &e)
+{
+    return e.category == Error::Category::LoginRequired || e.code == QLatin1String("login_required") ||
+           e.code == QLatin1String("insufficient_scope");
 }
 
 void ProxySignIn::start()
@@ -65,7 +65,7 @@ void ProxySignIn::start()
             // The server refuses the very token the agent holds: sign in again.
             return self->signIn(true);
         }
-        if (isSignInNeeded(r.error()))
+        if (needsSignIn(r.error()))
             return self->signIn(false);
         self->finish({r.error(), nullptr, false});
     });

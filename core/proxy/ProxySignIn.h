@@ -57,6 +57,9 @@ public:
     /// Ends the flow now: finished() with Error::cancelled; late agent answers are ignored.
     void cancel();
     State state() const { return m_state; }
+    /// Whether an agent error means "sign in first" (the agent holds no token for the server, or
+    /// one without the scope asked for).
+    static bool needsSignIn(const Error &e);
 
 Q_SIGNALS:
     /// Fires once, when the flow ends.

@@ -91,6 +91,12 @@ void StatelessHttpTransport::setAccessToken(const QString &token)
     m_token = token;
 }
 
+// Ids of our own on the wire (re-issues, refreshes): "mcp-auth-<kind><n>", never the host's.
+Json StatelessHttpTransport::nextWireId(const char *kind)
+{
+    return Json(toStd(QStringLiteral("mcp-auth-%1%2").arg(QLatin1String(kind)).arg(m_nextWireId++)));
+}
+
 StatelessHttpTransport::Exchange *StatelessHttpTransport::find(quint64 key) const
 {
     const auto it = m_exchanges.find(key);
@@ -253,7 +259,7 @@ void StatelessHttpTransport::onFinished(quint64 key)
         if (error.code == QLatin1String("connection_lost") && isReadOnly(ex->method) && !ex->reissued &&
             !ex->internal) {
             ex->reissued = true;
-            ex->wireId = Json(QStringLiteral("mcp-auth-%1").arg(m_nextWireId++).toStdString());
+            ex->wireId = nextWireId("");
             return post(key);
         }
         return fail(key, error);
@@ -303,17 +309,14 @@ void StatelessHttpTransport::onErrorStatus(quint64 key, int status, const QByteA
         return;
     }
     // §1.3 and checklist 21: the server's JSON-RPC error for this request is the answer.
-    const Result<Json> parsed = parseJson(body, QStringLiteral("error response"), kMaxMcpJsonDepth);
-    if (parsed && parsed->is_object() && parsed->contains("error") && (*parsed)["error"].is_object()) {
-        const Json &error = (*parsed)["error"];
-        if (jsonInt(error, "code") == ModernWire::headerMismatch &&
+    if (const std::optional<Json> response = McpHttp::errorResponse(body, ex->wireId)) {
+        if (jsonInt((*response)["error"], "code") == ModernWire::headerMismatch &&
             ex->method == QLatin1String("tools/call") && !ex->headerRetry && !ex->internal) {
             // §Client Behavior: the declarations changed; list the tools again and retry once.
             ex->headerRetry = true;
             return refreshToolsThenRetry(key);
         }
-        Json response{{"jsonrpc", "2.0"}, {"id", ex->wireId}, {"error", error}};
-        deliver(key, response);
+        deliver(key, *response);
         if (find(key))
             remove(key);
         return;
@@ -351,7 +354,7 @@ bool StatelessHttpTransport::deliver(quint64 key, Json message)
             const quint64 waiting = ex->retryKey;
             remove(key);
             if (Exchange *call = find(waiting)) {
-                call->wireId = Json(QStringLiteral("mcp-auth-%1").arg(m_nextWireId++).toStdString());
+                call->wireId = nextWireId("");
                 post(waiting);
             }
             return false;
@@ -370,7 +373,7 @@ void StatelessHttpTransport::refreshToolsThenRetry(quint64 key)
     Json params = Json::object();
     if (call->message.contains("params") && call->message["params"].contains("_meta"))
         params["_meta"] = call->message["params"]["_meta"];
-    ex->wireId = Json(QStringLiteral("mcp-auth-tools-%1").arg(m_nextWireId++).toStdString());
+    ex->wireId = nextWireId("tools-");
     ex->message = Json{{"jsonrpc", "2.0"}, {"id", ex->wireId}, {"method", "tools/list"}, {"params", params}};
     ex->method = QStringLiteral("tools/list");
     ex->internal = true;
@@ -397,7 +400,7 @@ void StatelessHttpTransport::brokenStream(quint64 key, const Error &why)
     }
     if (isReadOnly(ex->method) && !ex->reissued && !ex->internal) {
         ex->reissued = true;
-        ex->wireId = Json(QStringLiteral("mcp-auth-%1").arg(m_nextWireId++).toStdString());
+        ex->wireId = nextWireId("");
         qCInfo(lcProxy) << "the response stream broke; sending" << ex->method << "again";
         return post(key);
     }

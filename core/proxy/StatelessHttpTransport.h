@@ -73,6 +73,7 @@ private:
     enum class Phase { Sending, Streaming };
 
     Exchange *find(quint64 key) const;
+    Json nextWireId(const char *kind);
     quint64 keyForRequest(const Json &id) const;
     void post(quint64 key);
     void onHeaders(quint64 key);

@@ -464,12 +464,9 @@ void StreamableHttpTransport::onPostFinished(quint64 key, QNetworkReply *reply, 
     }
     // Checklist 21/31: a JSON-RPC error in the body is the server's answer to this request (a
     // modern server refusing initialize with -32022, say): the host gets it, and no fallback.
-    if (const Result<Json> error = parseJson(body, QStringLiteral("error response"), kMaxMcpJsonDepth);
-        error && error->is_object() && error->contains("error") && (*error)["error"].is_object() &&
-        !s->requestId.is_null()) {
-        Json response = *error;
-        response["id"] = s->requestId;
-        if (deliver(key, response) && find(key))
+    if (const std::optional<Json> response =
+            s->requestId.is_null() ? std::nullopt : McpHttp::errorResponse(body, s->requestId)) {
+        if (deliver(key, *response) && find(key))
             removeStream(key);
         return;
     }

@@ -1,4 +1,5 @@
 #include "FakeTransport.h"
+#include "JsonRpcTest.h"
 #include "proxy/LegacyHostBridge.h"
 
 #include <QSignalSpy>
@@ -8,13 +9,6 @@ using namespace mcpauth;
 using namespace mcpauth::test;
 
 namespace {
-
-#define QCOMPARE_JSON(actual, expected) QVERIFY2((actual) == Json(expected), toBytes(actual).constData())
-
-Json request(const Json &id, const char *method, const Json &params = Json::object())
-{
-    return Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
-}
 
 Json discover()
 {

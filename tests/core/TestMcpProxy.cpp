@@ -1,5 +1,6 @@
 #include "FakeAgent.h"
 #include "FakeTransport.h"
+#include "JsonRpcTest.h"
 #include "broker/AgentClient.h"
 #include "proxy/McpProxy.h"
 
@@ -14,13 +15,6 @@ using namespace mcpauth;
 using namespace mcpauth::test;
 
 namespace {
-
-#define QCOMPARE_JSON(actual, expected) QVERIFY2((actual) == Json(expected), toBytes(actual).constData())
-
-Json request(const Json &id, const char *method, const Json &params = Json::object())
-{
-    return Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
-}
 
 QString str(const Json &j, const char *key)
 {
