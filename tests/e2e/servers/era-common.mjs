@@ -2,6 +2,7 @@
 // both the same way: verifying auth-server.mjs's JWTs, the /__test/stats record (cancellations, tool
 // calls, MRTR rounds, the MCP headers of each POST) and a sleep that ends when its call is cancelled.
 // Nothing here keeps or prints a token.
+import http from 'node:http';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 export const MCP_SCOPE = 'mcp:tools';
@@ -36,6 +37,35 @@ export function jwtVerifier(asMetadata, audience) {
             scopes: typeof payload.scope === 'string' ? payload.scope.split(' ') : [],
             exp: payload.exp
         };
+    };
+}
+
+/** An HTTP server listening on 127.0.0.1:`port` (0: any free port) and its MCP URL, …/mcp. */
+export async function listenMcp(port) {
+    const server = http.createServer();
+    await new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', resolve);
+    });
+    return { server, mcpUrl: new URL(`http://127.0.0.1:${server.address().port}/mcp`) };
+}
+
+/**
+ * The SDK's token verifier ({verifyAccessToken}) for JWTs from `asMetadata`'s issuer whose audience
+ * is `mcpUrl`, answering the SDK's AuthInfo; a refused token throws `invalid(message)`, the SDK's
+ * own invalid-token error (each SDK has its class).
+ */
+export function authInfoVerifier(asMetadata, mcpUrl, invalid) {
+    const verify = jwtVerifier(asMetadata, mcpUrl.href);
+    return {
+        async verifyAccessToken(token) {
+            try {
+                const claims = await verify(token);
+                return { token, clientId: claims.clientId, scopes: claims.scopes, expiresAt: claims.exp, resource: mcpUrl, extra: { sub: claims.sub } };
+            } catch (e) {
+                throw invalid(`token rejected: ${e.code ?? e.name}`);
+            }
+        }
     };
 }
 

@@ -34,7 +34,7 @@ import { getOAuthProtectedResourceMetadataUrl, mcpAuthMetadataRouter } from '@mo
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { ErrorCode, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { MCP_SCOPE, fetchAsMetadata, jwtVerifier, makeStats, runSlow } from './era-common.mjs';
+import { MCP_SCOPE, authInfoVerifier, fetchAsMetadata, listenMcp, makeStats, runSlow } from './era-common.mjs';
 
 const { values } = parseArgs({
     options: { issuer: { type: 'string' }, port: { type: 'string' }, stdio: { type: 'boolean' }, 'ready-file': { type: 'string' } }
@@ -182,23 +182,8 @@ if (values.stdio) {
 
 async function serveHttp() {
     const asMetadata = await fetchAsMetadata(issuer);
-    const server = http.createServer();
-    await new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', resolve);
-    });
-    const actualPort = server.address().port;
-    const mcpUrl = new URL(`http://127.0.0.1:${actualPort}/mcp`);
-    const verify = jwtVerifier(asMetadata, mcpUrl.href);
-
-    async function verifyAccessToken(token) {
-        try {
-            const claims = await verify(token);
-            return { token, clientId: claims.clientId, scopes: claims.scopes, expiresAt: claims.exp, resource: mcpUrl, extra: { sub: claims.sub } };
-        } catch (e) {
-            throw new InvalidTokenError(`token rejected: ${e.code ?? e.name}`);
-        }
-    }
+    const { server, mcpUrl } = await listenMcp(port);
+    const verifier = authInfoVerifier(asMetadata, mcpUrl, message => new InvalidTokenError(message));
 
     const app = createMcpExpressApp({ host: '127.0.0.1' });
     app.use(mcpAuthMetadataRouter({
@@ -211,7 +196,7 @@ async function serveHttp() {
     app.get('/__test/add-tool', (req, res) => res.json({ added: addTool(String(req.query.name ?? '')) }));
 
     const bearer = requireBearerAuth({
-        verifier: { verifyAccessToken },
+        verifier,
         requiredScopes: [MCP_SCOPE],
         resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(mcpUrl),
         expectedResource: mcpUrl
@@ -266,5 +251,5 @@ async function serveHttp() {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
-    process.stdout.write(`${JSON.stringify({ ready: true, url: mcpUrl.href, port: actualPort, issuer })}\n`);
+    process.stdout.write(`${JSON.stringify({ ready: true, url: mcpUrl.href, port: Number(mcpUrl.port), issuer })}\n`);
 }

@@ -56,7 +56,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import * as z from 'zod';
-import { ASK_REQUEST_STATE, MCP_SCOPE, fetchAsMetadata, jwtVerifier, makeStats, runSlow } from './era-common.mjs';
+import { ASK_REQUEST_STATE, MCP_SCOPE, authInfoVerifier, fetchAsMetadata, listenMcp, makeStats, runSlow } from './era-common.mjs';
 
 const { values } = parseArgs({
     options: {
@@ -223,26 +223,10 @@ if (stdioMode) {
 
 async function serveHttp() {
     const asMetadata = await fetchAsMetadata(issuer);
-    const server = http.createServer();
-    await new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', resolve);
-    });
-    const actualPort = server.address().port;
-    const mcpUrl = new URL(`http://127.0.0.1:${actualPort}/mcp`);
-    const verify = jwtVerifier(asMetadata, mcpUrl.href);
+    const { server, mcpUrl } = await listenMcp(port);
 
     const gate = requireBearerAuth({
-        verifier: {
-            async verifyAccessToken(token) {
-                try {
-                    const claims = await verify(token);
-                    return { token, clientId: claims.clientId, scopes: claims.scopes, expiresAt: claims.exp, resource: mcpUrl, extra: { sub: claims.sub } };
-                } catch (e) {
-                    throw new OAuthError(OAuthErrorCode.InvalidToken, `token rejected: ${e.code ?? e.name}`);
-                }
-            }
-        },
+        verifier: authInfoVerifier(asMetadata, mcpUrl, message => new OAuthError(OAuthErrorCode.InvalidToken, message)),
         requiredScopes: [MCP_SCOPE],
         resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(mcpUrl),
         expectedResource: mcpUrl
@@ -287,7 +271,7 @@ async function serveHttp() {
         return response;
     }
 
-    server.on('request', (req, res) => serveWebHandler(req, res, route, actualPort));
+    server.on('request', (req, res) => serveWebHandler(req, res, route, Number(mcpUrl.port)));
     const stop = () => {
         handler.close().catch(() => {});
         server.close(() => process.exit(0));
@@ -295,7 +279,7 @@ async function serveHttp() {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
-    process.stdout.write(`${JSON.stringify({ ready: true, url: mcpUrl.href, port: actualPort, issuer, legacy })}\n`);
+    process.stdout.write(`${JSON.stringify({ ready: true, url: mcpUrl.href, port: Number(mcpUrl.port), issuer, legacy })}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------
