@@ -387,6 +387,7 @@ void Cli::cmdProxy()
             m_agent, options,
             [nam, url, headers](TransportKind kind) { return createTransport(kind, nam, url, headers); },
             this);
+        proxy->setEraCache(EraCache(EraCache::defaultPath()));
         connect(channel, &StdioChannel::messageReceived, proxy, &McpProxy::fromHost);
         connect(channel, &StdioChannel::hostClosed, proxy, &McpProxy::hostClosed);
         connect(proxy, &McpProxy::toHost, channel, &StdioChannel::write);

@@ -210,3 +210,5 @@ void AgentClient::failAll(const Error &error)
 }
 
 } // namespace mcpauth
+
+#include "moc_AgentClient.cpp"

@@ -161,3 +161,5 @@ void BrokerServer::onNewConnection()
 }
 
 } // namespace mcpauth
+
+#include "moc_BrokerServer.cpp"

@@ -301,3 +301,5 @@ void JsonRpcConnection::finish()
 }
 
 } // namespace mcpauth
+
+#include "moc_JsonRpcConnection.cpp"

@@ -388,3 +388,5 @@ std::optional<DiscoveryResult> DiscoveryResult::fromJson(const Json &json, const
 }
 
 } // namespace mcpauth
+
+#include "moc_Discovery.cpp"

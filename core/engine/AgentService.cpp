@@ -234,3 +234,5 @@ void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString 
 }
 
 } // namespace mcpauth
+
+#include "moc_AgentService.cpp"

@@ -617,3 +617,5 @@ QString AuthEngine::tokenKey(const ServerSession *s) const
 }
 
 } // namespace mcpauth
+
+#include "moc_AuthEngine.cpp"

@@ -170,3 +170,5 @@ QString ClientDirectory::staticSecretKey(const QString &resource)
 }
 
 } // namespace mcpauth
+
+#include "moc_ClientDirectory.cpp"

@@ -272,3 +272,5 @@ void LoginFlow::succeed()
 }
 
 } // namespace mcpauth
+
+#include "moc_LoginFlow.cpp"

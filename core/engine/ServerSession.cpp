@@ -51,3 +51,5 @@ std::optional<ServerStatus> ServerSession::status(const Json &record, qint64 now
 }
 
 } // namespace mcpauth
+
+#include "moc_ServerSession.cpp"

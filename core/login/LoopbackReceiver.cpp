@@ -332,3 +332,5 @@ QByteArray LoopbackReceiver::page(bool success, const QString &message)
 }
 
 } // namespace mcpauth
+
+#include "moc_LoopbackReceiver.cpp"

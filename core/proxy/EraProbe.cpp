@@ -136,3 +136,5 @@ void EraProbe::finish(Outcome outcome)
 }
 
 } // namespace mcpauth
+
+#include "moc_EraProbe.cpp"

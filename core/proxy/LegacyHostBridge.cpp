@@ -461,3 +461,5 @@ void LegacyHostBridge::scheduleListen()
 }
 
 } // namespace mcpauth
+
+#include "moc_LegacyHostBridge.cpp"

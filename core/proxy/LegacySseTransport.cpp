@@ -260,3 +260,5 @@ void LegacySseTransport::close()
 }
 
 } // namespace mcpauth
+
+#include "moc_LegacySseTransport.cpp"

@@ -174,6 +174,11 @@ void McpProxy::onServerMessage(const Json &message)
     Json out = message;
     if (JsonRpc::isResponse(message)) {
         const QByteArray key = JsonRpc::key(message);
+        if (!m_initialize.is_null() && key == JsonRpc::key(m_initialize)) {
+            if (reprobeIfEraChanged(message, message.contains("error") && ModernWire::isModernError(message["error"])))
+                return;
+            m_initialize = Json(); // answered as a 2025 server answers: the verdict holds
+        }
         const bool wasToolsList = m_toolsList.contains(key);
         forget(key);
         if (wasToolsList && out.contains("result") && out["result"].is_object() &&
@@ -212,6 +217,14 @@ void McpProxy::onSendFailed(const Json &message, const Error &error)
         if (!message.is_null())
             sendToServer(message);
         return;
+    }
+    const bool unsupported = error.code == QLatin1String("transport_unsupported");
+    if (reprobeIfEraChanged(message, unsupported && m_eraFromCache))
+        return;
+    if (unsupported && m_kind == TransportKind::Stateless) {
+        // The server stopped answering 2026-07-28 requests (rolled back?): the next launch probes again.
+        qCWarning(lcProxy) << "the MCP server no longer answers MCP" << ModernWire::version << "requests";
+        m_eraCache.forget(m_options.serverUrl);
     }
     if (JsonRpc::isRequest(message))
         qCWarning(lcProxy).noquote()
@@ -316,3 +329,5 @@ void McpProxy::finish(int exitCode)
 }
 
 } // namespace mcpauth
+
+#include "moc_McpProxy.cpp"

@@ -3,6 +3,7 @@
 #include "broker/RpcErrors.h"
 #include "common/Json.h"
 #include "discovery/WwwAuthenticate.h"
+#include "proxy/EraCache.h"
 #include "proxy/EraProbe.h"
 #include "proxy/McpTransport.h"
 #include "proxy/ProxyOptions.h"
@@ -57,8 +58,9 @@ public:
         Closing,
         Closed
     };
-    /// What the proxy knows of the server's MCP era (checklist B): found by an EraProbe, kept for
-    /// the process's life, probed again when a probe failed.
+    /// What the proxy knows of the server's MCP era (checklist B): found by an EraProbe, or a
+    /// 2025-11-25 verdict from the EraCache of an earlier launch; probed again when a probe failed
+    /// or when the cached verdict stops holding (the server answers `initialize` with a modern error).
     enum class ServerEra { Unknown, Modern, Legacy, NeedsSignIn };
     /// The host's era, pinned by its first message that is not a server/discover probe.
     enum class HostEra { Unknown, Legacy, Modern };
@@ -75,6 +77,9 @@ public:
     /// `agent` must be connected and outlive the proxy. `factory` builds transports (both kinds,
     /// for the fallback); the proxy owns what it returns.
     McpProxy(AgentClient *agent, ProxyOptions options, TransportFactory factory, QObject *parent = nullptr);
+
+    /// Where verdicts persist between launches (the CLI gives EraCache::defaultPath()); none by default.
+    void setEraCache(EraCache cache) { m_eraCache = std::move(cache); }
 
     /// Configures the agent, fetches the first token and opens the transport. Call once.
     void start();
@@ -114,6 +119,7 @@ private:
     void probe();
     void onProbed(const EraProbe::Outcome &outcome);
     bool route(const Json &message);
+    bool reprobeIfEraChanged(const Json &message, bool modernSign);
     void failQueued(int code, const QString &text, const Error &cause);
     void answerHost(const Json &response);
     void openTransport(TransportKind kind);
@@ -148,6 +154,10 @@ private:
     EraProbe *m_probe = nullptr;
     ServerEra m_serverEra = ServerEra::Unknown;
     HostEra m_hostEra = HostEra::Unknown;
+    EraCache m_eraCache;
+    bool m_eraFromCache = false; ///< m_serverEra came from m_eraCache, not from a probe of this launch
+    bool m_reprobed = false;     ///< the one re-probe after a verdict stopped holding was spent
+    Json m_initialize;     ///< a 2025 host's initialize, kept while a cached verdict may not hold
     Json m_discover;       ///< the server's DiscoverResult (modern servers)
     int m_probeStatus = 0; ///< 401 or 403 of the probe that needs a sign-in
     BearerChallenge m_probeChallenge;

@@ -22,7 +22,43 @@ void McpProxy::afterToken()
         m_state = State::Ready;
         return flushQueue();
     }
+    if (m_options.protocol == ProxyOptions::ProtocolMode::Auto && !m_reprobed) {
+        // Checklist B.10: a server that spoke only 2025-11-25 last time gets initialize straight away.
+        const std::optional<EraCache::Entry> cached = m_eraCache.lookup(m_options.serverUrl);
+        if (cached && cached->era == EraCache::Era::Legacy) {
+            qCDebug(lcProxy).noquote() << "the MCP server spoke" << cached->version << "when last seen; no probe";
+            m_serverEra = ServerEra::Legacy;
+            m_eraFromCache = true;
+            openTransport(TransportKind::StreamableHttp);
+            m_state = State::Ready;
+            return flushQueue();
+        }
+    }
     probe();
+}
+
+// Checklist B.10: the 2025 verdict stops holding when the server answers the host's initialize
+// with an error only a modern server sends (or, for a verdict from the cache, with no transport at
+// all). Once per launch: forget the verdict, probe again, and send the initialize where the new
+// verdict says. True when that happened.
+bool McpProxy::reprobeIfEraChanged(const Json &message, bool modernSign)
+{
+    if (m_serverEra != ServerEra::Legacy || m_reprobed || !m_transport || m_initialize.is_null() ||
+        !modernSign || JsonRpc::key(message) != JsonRpc::key(m_initialize))
+        return false;
+    qCInfo(lcProxy) << "the MCP server no longer answers as a 2025-11-25 server; asking it again";
+    m_reprobed = true;
+    m_eraFromCache = false;
+    m_eraCache.forget(m_options.serverUrl);
+    McpTransport *old = std::exchange(m_transport, nullptr);
+    old->disconnect(this);
+    old->deleteLater();
+    m_serverEra = ServerEra::Unknown;
+    m_hostEra = HostEra::Unknown;
+    m_queue.prepend(std::exchange(m_initialize, Json()));
+    if (m_state == State::Ready)
+        flushQueue();
+    return true;
 }
 
 // Checklist B.8: which era the server speaks, asked with a modern server/discover.
@@ -57,6 +93,7 @@ void McpProxy::onProbed(const EraProbe::Outcome &outcome)
         m_tracked.remove(JsonRpc::key(Json()));
         m_serverEra = ServerEra::Modern;
         m_discover = outcome.discover;
+        m_eraCache.remember(m_options.serverUrl, EraCache::Era::Modern, outcome.version);
         break;
     case EraProbe::Verdict::Legacy:
         if (m_options.protocol == ProxyOptions::ProtocolMode::Modern) {
@@ -70,6 +107,7 @@ void McpProxy::onProbed(const EraProbe::Outcome &outcome)
         }
         qCInfo(lcProxy) << "the MCP server speaks 2025-11-25 or older";
         m_serverEra = ServerEra::Legacy;
+        m_eraCache.remember(m_options.serverUrl, EraCache::Era::Legacy, ModernWire::legacyVersions.first());
         m_modern->deleteLater();
         m_modern = nullptr;
         openTransport(TransportKind::StreamableHttp);
@@ -137,8 +175,11 @@ bool McpProxy::route(const Json &message)
                 ModernWire::unsupportedVersionError(revision, {ModernWire::legacyVersions.first()})["data"]));
             return true;
         }
-        if (method == QLatin1String("initialize"))
+        if (method == QLatin1String("initialize")) {
             m_hostEra = HostEra::Legacy;
+            if (!m_reprobed)
+                m_initialize = message; // until its answer shows the verdict holds
+        }
         return false;
     case ServerEra::Modern:
         break;

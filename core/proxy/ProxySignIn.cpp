@@ -122,3 +122,5 @@ void ProxySignIn::finish(Outcome outcome)
 }
 
 } // namespace mcpauth
+
+#include "moc_ProxySignIn.cpp"

@@ -445,3 +445,5 @@ void StatelessHttpTransport::close()
 }
 
 } // namespace mcpauth
+
+#include "moc_StatelessHttpTransport.cpp"

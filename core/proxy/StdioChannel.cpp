@@ -117,3 +117,5 @@ void StdioChannel::deliver(const QList<LineSplitter::Event> &events, bool eof)
 }
 
 } // namespace mcpauth
+
+#include "moc_StdioChannel.cpp"

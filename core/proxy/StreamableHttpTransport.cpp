@@ -579,3 +579,5 @@ void StreamableHttpTransport::finishClose()
 }
 
 } // namespace mcpauth
+
+#include "moc_StreamableHttpTransport.cpp"

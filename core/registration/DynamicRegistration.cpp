@@ -207,3 +207,5 @@ void DynamicRegistration::finish(Result<ClientRegistration> result)
 }
 
 } // namespace mcpauth
+
+#include "moc_DynamicRegistration.cpp"

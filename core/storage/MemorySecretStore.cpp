@@ -77,3 +77,5 @@ qsizetype MemorySecretStore::size() const
 }
 
 } // namespace mcpauth
+
+#include "moc_MemorySecretStore.cpp"

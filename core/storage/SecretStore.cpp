@@ -35,3 +35,5 @@ void SecretStore::probe(QObject *context, StatusCallback done, int timeoutMs)
 }
 
 } // namespace mcpauth
+
+#include "moc_SecretStore.cpp"

@@ -1,112 +1,18 @@
-#include "FakeAgent.h"
-#include "FakeTransport.h"
-#include "JsonRpcTest.h"
-#include "broker/AgentClient.h"
-#include "proxy/McpProxy.h"
+#include "ProxyFixture.h"
 
 #include <QDateTime>
-#include <QDir>
-#include <QPointer>
-#include <QSignalSpy>
-#include <QTemporaryDir>
-#include <QTest>
 
 using namespace mcpauth;
 using namespace mcpauth::test;
 
-namespace {
-
-QString str(const Json &j, const char *key)
-{
-    return jsonString(j, key);
-}
-
-} // namespace
-
-class TestMcpProxy : public QObject
+/// McpProxy at the 2025-11-25 wire: tokens, sign-ins, step-up, fallbacks, closing. The era
+/// detection and the cache of its verdicts are in TestMcpProxyEras.
+class TestMcpProxy : public ProxyFixture
 {
     Q_OBJECT
-private:
-    std::unique_ptr<QTemporaryDir> m_tmp;
-    std::unique_ptr<FakeAgent> m_agent;
-    std::unique_ptr<AgentClient> m_client;
-    std::unique_ptr<McpProxy> m_proxy;
-    std::unique_ptr<QSignalSpy> m_toHost;
-    QList<QPointer<FakeTransport>> m_transports;
-
-    /// Starts a proxy for `args` (server URL first) against the fake agent and waits until Ready.
-    bool startProxy(QStringList args = {}, McpProxy::State until = McpProxy::State::Ready)
-    {
-        // The 2025-11-25 behaviour unless a test asks for era detection.
-        if (!args.contains(QStringLiteral("--protocol")))
-            args << QStringLiteral("--protocol") << QStringLiteral("legacy");
-        args.prepend(QStringLiteral("http://127.0.0.1:9/mcp"));
-        Result<ProxyOptions> options = ProxyOptions::parse(args, {});
-        if (!options)
-            return false;
-        m_client = std::make_unique<AgentClient>(m_agent->server.socketPath(), m_agent->identity);
-        bool connected = false;
-        m_client->connectOnly(3000, [&](Status st) { connected = st.ok(); });
-        if (!QTest::qWaitFor([&] { return connected; }, 3000))
-            return false;
-        m_proxy = std::make_unique<McpProxy>(m_client.get(), options.value(), [this](TransportKind kind) {
-            auto *t = new FakeTransport(kind);
-            m_transports << t;
-            return t;
-        });
-        m_toHost = std::make_unique<QSignalSpy>(m_proxy.get(), &McpProxy::toHost);
-        m_proxy->start();
-        return QTest::qWaitFor([&] { return m_proxy->state() == until; }, 3000);
-    }
-    /// Starts with era detection and answers the server/discover probe with `answer` (a result
-    /// or an error object, as the JSON-RPC response's member `kind`).
-    bool startProbed(const char *kind, const Json &answer)
-    {
-        if (!startProxy({QStringLiteral("--protocol"), QStringLiteral("auto")}, McpProxy::State::Probing))
-            return false;
-        FakeTransport *probe = m_transports.first();
-        if (probe->kind != TransportKind::Stateless || probe->sent.size() != 1)
-            return false;
-        Q_EMIT probe->messageReceived(
-            Json{{"jsonrpc", "2.0"}, {"id", probe->sent[0].message["id"]}, {kind, answer}});
-        return m_proxy->state() == McpProxy::State::Ready;
-    }
-    static Json discoverResult()
-    {
-        return Json{{"resultType", "complete"},
-                    {"supportedVersions", {"2026-07-28"}},
-                    {"capabilities", {{"tools", {{"listChanged", true}}}}},
-                    {"_meta", {{"io.modelcontextprotocol/serverInfo", {{"name", "srv"}, {"version", "2"}}}}}};
-    }
-    static Json modernRequest(const Json &id, const char *method, const char *version = "2026-07-28")
-    {
-        return request(id, method,
-                       {{"_meta",
-                         {{"io.modelcontextprotocol/protocolVersion", version},
-                          {"io.modelcontextprotocol/clientCapabilities", Json::object()}}}});
-    }
-    FakeTransport *transport() const { return m_transports.last(); }
-    Json hostMessage(qsizetype i) const { return m_toHost->at(i).at(0).value<Json>(); }
-    Json lastHostMessage() const { return hostMessage(m_toHost->size() - 1); }
-    int logins() const { return int(m_agent->callsOf(QStringLiteral("login/start")).size()); }
-
 private Q_SLOTS:
-    void init()
-    {
-        m_tmp = std::make_unique<QTemporaryDir>(QDir::tempPath() + QStringLiteral("/mcpp-XXXXXX"));
-        QVERIFY(m_tmp->isValid());
-        m_agent = std::make_unique<FakeAgent>();
-        QVERIFY(m_agent->listen(m_tmp->path() + QStringLiteral("/run/agent.sock")));
-        m_transports.clear();
-    }
-    void cleanup()
-    {
-        m_toHost.reset();
-        m_proxy.reset();
-        m_client.reset();
-        m_agent.reset();
-        m_tmp.reset();
-    }
+    void init() { QVERIFY(setUp()); }
+    void cleanup() { tearDown(); }
 
     void firstRequestCarriesTheAgentsToken()
     {
@@ -128,101 +34,6 @@ private Q_SLOTS:
         QCOMPARE(m_toHost->size(), 1);
         QCOMPARE_JSON(lastHostMessage()["id"], 1);
         QCOMPARE(str(lastHostMessage()["result"], "protocolVersion"), QStringLiteral("2025-11-25"));
-    }
-
-    // --- era detection (mcp-2026-07-28.md §2.3) -------------------------------------------------
-
-    void legacyServerAnswersTheHostsProbeWithMethodNotFound()
-    {
-        m_agent->signedIn = true;
-        QVERIFY(startProbed("error", {{"code", -32601}, {"message", "Method not found"}}));
-        QCOMPARE(m_proxy->serverEra(), McpProxy::ServerEra::Legacy);
-        QCOMPARE(transport()->kind, TransportKind::StreamableHttp);
-        m_proxy->fromHost(modernRequest("probe", "server/discover"));
-        QCOMPARE(m_toHost->size(), 1);
-        QCOMPARE_JSON(lastHostMessage()["error"]["code"], -32601); // not -32022: the host falls back
-        QCOMPARE(transport()->sent.size(), 0);
-        m_proxy->fromHost(request(1, "initialize"));
-        QCOMPARE(transport()->sent.size(), 1);
-        QCOMPARE(m_proxy->hostEra(), McpProxy::HostEra::Legacy);
-        // A modern request to a legacy server: a clear refusal, not silence.
-        m_proxy->fromHost(modernRequest(2, "tools/list"));
-        QCOMPARE_JSON(lastHostMessage()["error"]["code"], -32022);
-    }
-
-    void modernServerBridgesALegacyHost()
-    {
-        m_agent->signedIn = true;
-        QVERIFY(startProbed("result", discoverResult()));
-        QCOMPARE(m_proxy->serverEra(), McpProxy::ServerEra::Modern);
-        QCOMPARE(m_transports.size(), 1); // the probe's stateless transport serves the host
-        m_proxy->fromHost(request(1, "initialize",
-                                  {{"protocolVersion", "2025-11-25"},
-                                   {"capabilities", {{"elicitation", Json::object()}}},
-                                   {"clientInfo", {{"name", "host"}, {"version", "1"}}}}));
-        QTRY_COMPARE(m_toHost->size(), 1);
-        QCOMPARE(str(lastHostMessage()["result"], "protocolVersion"), QStringLiteral("2025-11-25"));
-        QCOMPARE(str(lastHostMessage()["result"]["serverInfo"], "name"), QStringLiteral("srv"));
-        QCOMPARE(m_proxy->hostEra(), McpProxy::HostEra::Legacy);
-        m_proxy->fromHost(request(2, "tools/list"));
-        FakeTransport *wire = m_transports.first();
-        const Json sent = wire->sent.last().message;
-        QCOMPARE(str(sent, "method"), QStringLiteral("tools/list"));
-        QCOMPARE_JSON(sent["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"], "2026-07-28");
-        QVERIFY(
-            sent["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"].contains("elicitation"));
-        wire->reply(sent["id"], Json{{"resultType", "complete"}, {"tools", Json::array()}});
-        QCOMPARE_JSON(lastHostMessage()["id"], 2);
-        QVERIFY(!lastHostMessage()["result"].contains("resultType"));
-    }
-
-    void modernServerForwardsAModernHost()
-    {
-        m_agent->signedIn = true;
-        QVERIFY(startProbed("result", discoverResult()));
-        m_proxy->fromHost(modernRequest("p", "server/discover"));
-        QCOMPARE(m_toHost->size(), 1); // answered from the probe's DiscoverResult
-        QCOMPARE_JSON(lastHostMessage()["result"]["supportedVersions"], Json::array({"2026-07-28"}));
-        m_proxy->fromHost(modernRequest(7, "tools/list", "2027-01-01"));
-        QCOMPARE_JSON(lastHostMessage()["error"]["code"], -32022); // refused here, checklist C.18
-        QCOMPARE_JSON(lastHostMessage()["error"]["data"]["supported"], Json::array({"2026-07-28"}));
-        const Json list = modernRequest(8, "tools/list");
-        m_proxy->fromHost(list);
-        FakeTransport *wire = m_transports.first();
-        QVERIFY(wire->sent.last().message == list); // as the host sent it
-        QCOMPARE(m_proxy->hostEra(), McpProxy::HostEra::Modern);
-    }
-
-    void aProbeOnlyLaunchOpensNoBrowser()
-    {
-        QVERIFY(startProxy({QStringLiteral("--protocol"), QStringLiteral("auto")}, McpProxy::State::Probing));
-        FakeTransport *probe = m_transports.first();
-        probe->refuse(probe->sent[0].message, 401);
-        QTRY_COMPARE(m_proxy->serverEra(), McpProxy::ServerEra::NeedsSignIn);
-        m_proxy->fromHost(modernRequest("probe", "server/discover"));
-        QTRY_COMPARE(m_toHost->size(), 1);
-        QCOMPARE_JSON(lastHostMessage()["error"]["code"], -32001);
-        QCOMPARE(logins(), 0);
-        // A real request signs in, then probes again.
-        m_proxy->fromHost(request(1, "initialize"));
-        QTRY_COMPARE(logins(), 1);
-        QTRY_COMPARE(probe->sent.size(), 2);
-        QCOMPARE(str(probe->sent[1].message, "method"), QStringLiteral("server/discover"));
-    }
-
-    void aFailedProbeIsNoVerdict()
-    {
-        m_agent->signedIn = true;
-        QVERIFY(startProxy({QStringLiteral("--protocol"), QStringLiteral("auto")}, McpProxy::State::Probing));
-        FakeTransport *probe = m_transports.first();
-        m_proxy->fromHost(request(1, "initialize"));
-        Q_EMIT probe->sendFailed(probe->sent[0].message,
-                                 Error::network(QStringLiteral("server_error"), QStringLiteral("HTTP 503")));
-        QCOMPARE(m_proxy->serverEra(), McpProxy::ServerEra::Unknown);
-        QCOMPARE_JSON(lastHostMessage()["id"], 1); // the waiting request fails with the reason
-        QVERIFY(str(lastHostMessage()["error"], "message").contains(QStringLiteral("HTTP 503")));
-        m_proxy->fromHost(request(2, "initialize"));
-        QCOMPARE(probe->sent.size(), 2); // and the next one probes again
     }
 
     void expiringTokenIsRefreshedBeforeSending()
