@@ -35,6 +35,12 @@ public:
             return QByteArrayLiteral("id:") + toBytes(m["id"]);
         return QByteArrayLiteral("msg:") + toBytes(m);
     }
+    /// The message's id when it is a string (every id the proxy mints is), else empty.
+    static QString stringId(const Json &m)
+    {
+        return m.is_object() && m.contains("id") && m["id"].is_string() ? fromStd(m["id"].get<std::string>())
+                                                                        : QString();
+    }
     /// The request's params, or an empty object.
     static Json params(const Json &m)
     {

@@ -77,6 +77,8 @@ private:
     void failLeg(const QString &wireId, int code, const QString &text);
     Json stamp(Json request) const;
     QString mintId(const char *kind);
+    /// How m_byHostId keys a host's request id.
+    static QByteArray idKey(const Json &id) { return toBytes(id); }
     void openListen();
     void closeListen();
     void scheduleListen();

@@ -70,7 +70,10 @@ public:
 
 private:
     struct Exchange;
-    enum class Phase { Sending, Streaming };
+    /// Sending ──SSE headers──> Streaming ──response──> Answered (removed)
+    ///    │  └──JSON body─────────────────────────> Answered (removed)
+    ///    └──deadline──> TimedOut (aborted)   a broken stream / lost connection: Sending again (read-only)
+    enum class Phase { Sending, Streaming, Answered, TimedOut };
 
     Exchange *find(quint64 key) const;
     Json nextWireId(const char *kind);
