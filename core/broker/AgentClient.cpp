@@ -11,7 +11,6 @@
 namespace mcpauth {
 
 namespace {
-constexpr qsizetype kMaxLine = 4 * 1024 * 1024;
 
 Error::Category categoryFromName(const QString &name)
 {
@@ -175,17 +174,17 @@ void AgentClient::call(const QString &method, const Json &params, ResultCallback
 
 void AgentClient::onReadyRead()
 {
-    m_buffer += m_socket.readAll();
-    if (m_buffer.size() > kMaxLine && !m_buffer.contains('\n')) {
+    m_framer.append(m_socket.readAll());
+    if (m_framer.overflowing()) {
         m_socket.abort();
         failAll(Error::protocol(QStringLiteral("agent_protocol"),
                                 QStringLiteral("oversized reply from the agent")));
         return;
     }
-    qsizetype nl;
-    while ((nl = m_buffer.indexOf('\n')) >= 0) {
-        const QByteArray line = m_buffer.left(nl);
-        m_buffer.remove(0, nl + 1);
+    while (std::optional<LineFramer::Line> next = m_framer.next()) {
+        if (next->kind != LineFramer::Line::Kind::Line)
+            continue;
+        const QByteArray &line = next->bytes;
         Result<Json> msg = parseJsonObject(line, QStringLiteral("agent reply"), kMaxMcpJsonDepth);
         if (!msg)
             continue;

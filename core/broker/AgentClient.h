@@ -2,6 +2,7 @@
 
 #include "broker/PeerIdentity.h"
 #include "common/Json.h"
+#include "common/LineFramer.h"
 #include "common/Result.h"
 
 #include <QHash>
@@ -55,7 +56,7 @@ private:
     QString m_path;
     const PeerIdentityProvider &m_identity;
     QLocalSocket m_socket;
-    QByteArray m_buffer;
+    LineFramer m_framer{4 * 1024 * 1024}; ///< replies can carry a server list; 4 MiB is plenty
     bool m_peerVerified = false; ///< the connected peer runs as our user (checked before any write)
     qint64 m_nextId = 1;
     QHash<qint64, ResultCallback> m_pending;

@@ -21,8 +21,7 @@ bool isValidId(const Json &id)
 
 JsonRpcConnection::JsonRpcConnection(QLocalSocket *socket, PeerInfo peer, qsizetype maxLineBytes,
                                      QObject *parent, LineBudget *budget)
-    : QObject(parent), m_socket(socket), m_peer(std::move(peer)), m_maxLineBytes(maxLineBytes),
-      m_budget(budget)
+    : QObject(parent), m_socket(socket), m_peer(std::move(peer)), m_framer(maxLineBytes), m_budget(budget)
 {
     m_socket->setParent(this);
     // Qt reads ahead only this much; the rest waits in the kernel, which then blocks the writer.
@@ -57,7 +56,7 @@ JsonRpcConnection::~JsonRpcConnection()
 {
     // The socket is our child; stop it from calling back into a half-destroyed object.
     disconnect(m_socket, nullptr, this, nullptr);
-    setBuffer({});
+    dropInput();
 }
 
 void JsonRpcConnection::setTimeouts(std::chrono::milliseconds line, std::chrono::milliseconds drain)
@@ -71,11 +70,18 @@ bool JsonRpcConnection::backedUp() const
     return m_socket->bytesToWrite() > maxUnsentBytes;
 }
 
-void JsonRpcConnection::setBuffer(QByteArray buffer)
+// Keeps the shared budget in step with what this connection holds.
+void JsonRpcConnection::account()
 {
     if (m_budget)
-        m_budget->used += buffer.size() - m_buffer.size();
-    m_buffer = std::move(buffer);
+        m_budget->used += m_framer.buffered() - m_accounted;
+    m_accounted = m_framer.buffered();
+}
+
+void JsonRpcConnection::dropInput()
+{
+    m_framer = LineFramer(m_framer.maxLineBytes());
+    account();
 }
 
 void JsonRpcConnection::onReadyRead()
@@ -85,18 +91,18 @@ void JsonRpcConnection::onReadyRead()
         handleBufferedLines(&lineDone);
         if (m_state != State::Open || backedUp())
             break;
-        // What is left is one unfinished line. Count it before its newline arrives: a client that
-        // never sends one must not make the agent hold an unbounded line in memory.
-        if (m_buffer.size() > m_maxLineBytes) {
-            cut("sent a line that is too long", QStringLiteral("request too large"));
-            break;
-        }
         const QByteArray chunk = m_socket->read(readBufferBytes);
         if (chunk.isEmpty())
             break;
-        setBuffer(m_buffer + chunk);
-        if (m_budget && m_budget->used > m_budget->limit &&
-            m_buffer.indexOf('\n', m_buffer.size() - chunk.size()) < 0) {
+        m_framer.append(chunk);
+        account();
+        // Counted before its newline arrives: a client that never sends one must not make the
+        // agent hold an unbounded line in memory.
+        if (m_framer.overflowing()) {
+            cut("sent a line that is too long", QStringLiteral("request too large"));
+            break;
+        }
+        if (m_budget && m_budget->used > m_budget->limit && m_framer.partialBytes() > 0) {
             cut("pushed the agent past its memory budget for unfinished lines",
                 QStringLiteral("agent busy: too much unfinished input"));
             break;
@@ -107,18 +113,18 @@ void JsonRpcConnection::onReadyRead()
 
 void JsonRpcConnection::handleBufferedLines(bool *lineDone)
 {
-    qsizetype start = 0;
-    for (qsizetype nl; m_state == State::Open && !backedUp() && (nl = m_buffer.indexOf('\n', start)) >= 0;
-         start = nl + 1) {
-        if (nl - start > m_maxLineBytes) {
+    while (m_state == State::Open && !backedUp()) {
+        std::optional<LineFramer::Line> line = m_framer.next();
+        if (!line)
+            return;
+        account();
+        if (line->kind == LineFramer::Line::Kind::Oversized) {
             cut("sent a line that is too long", QStringLiteral("request too large"));
             return;
         }
         *lineDone = true;
-        handleLine(m_buffer.mid(start, nl - start));
+        handleLine(std::move(line->bytes));
     }
-    if (start > 0 && m_state == State::Open)
-        setBuffer(m_buffer.mid(start));
 }
 
 void JsonRpcConnection::updateWaits(bool lineDone)
@@ -138,7 +144,7 @@ void JsonRpcConnection::updateWaits(bool lineDone)
         m_drainTimer.stop();
         // The deadline runs from the first byte of the unfinished line, not from the last one:
         // trickling a byte at a time does not keep a connection alive.
-        if (m_buffer.isEmpty())
+        if (!m_framer.hasPartial())
             m_lineTimer.stop();
         else if (lineDone || !m_lineTimer.isActive())
             m_lineTimer.start();
@@ -153,15 +159,13 @@ void JsonRpcConnection::updateWaits(bool lineDone)
 void JsonRpcConnection::cut(const char *why, const QString &message)
 {
     qCWarning(lcBroker) << "pid" << m_peer.pid << why << "; disconnecting";
-    setBuffer({});
+    dropInput();
     writeError(Json(), RpcError::InvalidRequest, message);
     close();
 }
 
-void JsonRpcConnection::handleLine(QByteArray line)
+void JsonRpcConnection::handleLine(const QByteArray &line)
 {
-    if (line.endsWith('\r'))
-        line.chop(1);
     if (line.trimmed().isEmpty())
         return; // blank lines carry nothing; tolerate them like MCP stdio readers do
 
@@ -293,7 +297,7 @@ void JsonRpcConnection::finish()
     if (m_state == State::Closed)
         return;
     m_state = State::Closed;
-    setBuffer({});
+    dropInput();
     m_lineTimer.stop();
     m_drainTimer.stop();
     m_stalledSince = -1;

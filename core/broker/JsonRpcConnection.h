@@ -2,6 +2,7 @@
 
 #include "broker/PeerIdentity.h"
 #include "common/Json.h"
+#include "common/LineFramer.h"
 
 #include <QByteArray>
 #include <QHash>
@@ -90,13 +91,14 @@ public:
 
 private:
     void onReadyRead();
-    /// Handles the complete lines at the front of m_buffer until it runs out or replies back up.
+    /// Handles the complete lines m_framer holds until it runs out or replies back up.
     void handleBufferedLines(bool *lineDone);
     bool backedUp() const;
     void updateWaits(bool lineDone);
-    void setBuffer(QByteArray buffer);
+    void account();
+    void dropInput();
     void cut(const char *why, const QString &message);
-    void handleLine(QByteArray line);
+    void handleLine(const QByteArray &line);
     void markAnswered(const Json &id);
     void writeMessage(const Json &message);
     void writeError(const Json &id, int code, const QString &message, const Json &data = Json());
@@ -104,10 +106,10 @@ private:
 
     QLocalSocket *m_socket;
     PeerInfo m_peer;
-    qsizetype m_maxLineBytes;
+    LineFramer m_framer;
     LineBudget *m_budget;
-    QByteArray m_buffer;
-    QTimer m_lineTimer;  ///< the unfinished line at the front of m_buffer must end in time
+    qsizetype m_accounted = 0; ///< of m_framer's bytes, what m_budget counts
+    QTimer m_lineTimer;  ///< the unfinished line must end in time
     QTimer m_drainTimer; ///< a client whose replies back up must read them in time
     qint64 m_stalledSince = -1;
     QHash<QByteArray, int> m_pending; ///< serialized id → count of unanswered requests with that id

@@ -48,7 +48,11 @@ void StdioChannel::start()
     std::shared_ptr<Shared> shared = m_shared;
     FILE *in = m_in;
     m_thread = QThread::create([shared, in] {
-        auto post = [&shared](QList<LineSplitter::Event> events, bool eof) {
+        LineFramer framer(maxLineBytes);
+        auto post = [&shared, &framer](bool eof) {
+            QList<LineFramer::Line> events;
+            while (std::optional<LineFramer::Line> line = framer.next())
+                events.append(std::move(*line));
             if (events.isEmpty() && !eof)
                 return;
             QMutexLocker lock(&shared->mutex);
@@ -59,13 +63,15 @@ void StdioChannel::start()
                 receiver, [receiver, events = std::move(events), eof] { receiver->deliver(events, eof); },
                 Qt::QueuedConnection);
         };
-        LineSplitter splitter(maxLineBytes);
         // fgets returns at each newline (a pipe read gives what is there), so a message is handed
         // on as soon as its line is complete; longer lines arrive in buffer-sized pieces.
         std::vector<char> buffer(64 * 1024);
-        while (std::fgets(buffer.data(), int(buffer.size()), in))
-            post(splitter.feed(buffer.data(), qsizetype(std::strlen(buffer.data()))), false);
-        post(splitter.finish(), true);
+        while (std::fgets(buffer.data(), int(buffer.size()), in)) {
+            framer.append(buffer.data(), qsizetype(std::strlen(buffer.data())));
+            post(false);
+        }
+        framer.finish();
+        post(true);
     });
     m_thread->setObjectName(QStringLiteral("stdin reader"));
     m_thread->start();
@@ -84,20 +90,20 @@ void StdioChannel::writeError(int code, const QString &message)
         Json{{"jsonrpc", "2.0"}, {"id", nullptr}, {"error", {{"code", code}, {"message", toStd(message)}}}});
 }
 
-void StdioChannel::deliver(const QList<LineSplitter::Event> &events, bool eof)
+void StdioChannel::deliver(const QList<LineFramer::Line> &events, bool eof)
 {
     QPointer<StdioChannel> self(this);
-    for (const LineSplitter::Event &e : events) {
+    for (const LineFramer::Line &e : events) {
         if (!self)
             return;
-        if (e.kind == LineSplitter::Event::Kind::Oversized) {
+        if (e.kind == LineFramer::Line::Kind::Oversized) {
             qCWarning(lcProxy) << "host sent a message over" << maxLineBytes << "bytes; skipped";
             writeError(-32700, QStringLiteral("Parse error: message larger than 16 MiB"));
             continue;
         }
-        if (e.line.trimmed().isEmpty())
+        if (e.bytes.trimmed().isEmpty())
             continue;
-        const Result<Json> parsed = parseJson(e.line, QStringLiteral("message"), kMaxMcpJsonDepth);
+        const Result<Json> parsed = parseJson(e.bytes, QStringLiteral("message"), kMaxMcpJsonDepth);
         if (!parsed) {
             qCWarning(lcProxy) << "host sent a line that is not usable JSON; answered -32700";
             writeError(-32700, QStringLiteral("Parse error: ") + parsed.error().message);

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "common/Json.h"
-#include "proxy/LineSplitter.h"
+#include "common/LineFramer.h"
 
 #include <QObject>
 
@@ -45,7 +45,7 @@ Q_SIGNALS:
 
 private:
     struct Shared;
-    void deliver(const QList<LineSplitter::Event> &events, bool eof);
+    void deliver(const QList<LineFramer::Line> &events, bool eof);
     void writeError(int code, const QString &message);
 
     FILE *m_in;
