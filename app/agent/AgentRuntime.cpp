@@ -8,7 +8,7 @@
 #include "broker/BrokerServer.h"
 #include "broker/SocketPath.h"
 #include "common/Log.h"
-#include "engine/AgentService.h"
+#include "broker/AgentService.h"
 #include "engine/AuthEngine.h"
 #include "storage/MemorySecretStore.h"
 #include "storage/StateFile.h"

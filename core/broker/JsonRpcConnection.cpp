@@ -1,6 +1,7 @@
 #include "broker/JsonRpcConnection.h"
 
 #include "broker/RpcErrors.h"
+#include "common/JsonRpc.h"
 #include "common/Log.h"
 
 #include <QDateTime>
@@ -217,7 +218,7 @@ void JsonRpcConnection::handleLine(const QByteArray &line)
         }
         params = *paramsIt;
     }
-    if (!id.is_null()) {
+    if (JsonRpc::isRequest(message)) {
         if (m_pendingCount >= maxPendingRequests) {
             writeError(id, RpcError::Busy, QStringLiteral("too many pending requests"));
             return;

@@ -1,7 +1,7 @@
 #include "proxy/EraProbe.h"
 
+#include "common/JsonRpc.h"
 #include "common/Log.h"
-#include "proxy/JsonRpc.h"
 #include "proxy/McpTransport.h"
 #include "proxy/ModernWire.h"
 

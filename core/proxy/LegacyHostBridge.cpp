@@ -1,8 +1,8 @@
 #include "proxy/LegacyHostBridge.h"
 
 #include "broker/RpcErrors.h"
+#include "common/JsonRpc.h"
 #include "common/Log.h"
-#include "proxy/JsonRpc.h"
 #include "proxy/ModernWire.h"
 
 // LegacyHostBridge, part one: initialize, local answers, the legs to the server, list changes through

@@ -1,8 +1,8 @@
 #include "proxy/LegacyHostBridge.h"
 
 #include "broker/RpcErrors.h"
+#include "common/JsonRpc.h"
 #include "common/Log.h"
-#include "proxy/JsonRpc.h"
 
 // LegacyHostBridge, part two: multi round-trip requests (mrtr.mdx). A leg the server answers with
 // `input_required` becomes requests to the host; the host's answers go back with the exact

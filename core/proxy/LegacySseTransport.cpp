@@ -1,8 +1,8 @@
 #include "proxy/LegacySseTransport.h"
 
+#include "common/JsonRpc.h"
 #include "net/HttpErrors.h"
 #include "net/Origin.h"
-#include "proxy/JsonRpc.h"
 
 #include "common/Log.h"
 #include "common/Redact.h"

@@ -2,8 +2,8 @@
 
 #include "broker/AgentClient.h"
 #include "broker/RpcErrors.h"
+#include "common/JsonRpc.h"
 #include "common/Log.h"
-#include "proxy/JsonRpc.h"
 #include "proxy/LegacyHostBridge.h"
 #include "proxy/ModernWire.h"
 #include "proxy/ProxySignIn.h"

@@ -1,8 +1,8 @@
 #include "proxy/McpProxy.h"
 
 #include "broker/RpcErrors.h"
+#include "common/JsonRpc.h"
 #include "common/Log.h"
-#include "proxy/JsonRpc.h"
 #include "proxy/LegacyHostBridge.h"
 #include "proxy/ModernWire.h"
 

@@ -1,8 +1,8 @@
 #include "proxy/StatelessHttpTransport.h"
 
+#include "common/JsonRpc.h"
 #include "common/Log.h"
 #include "common/Redact.h"
-#include "proxy/JsonRpc.h"
 #include "proxy/ModernWire.h"
 #include "proxy/StatelessHttpExchange_p.h"
 

@@ -1,8 +1,8 @@
 #include "proxy/StreamableHttpTransport.h"
 
+#include "common/JsonRpc.h"
 #include "common/Log.h"
 #include "common/Redact.h"
-#include "proxy/JsonRpc.h"
 #include "proxy/StreamableHttpStream_p.h"
 
 #include <QNetworkAccessManager>

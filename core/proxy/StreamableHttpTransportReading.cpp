@@ -1,8 +1,8 @@
 #include "proxy/StreamableHttpTransport.h"
 
+#include "common/JsonRpc.h"
 #include "common/Log.h"
 #include "net/HttpErrors.h"
-#include "proxy/JsonRpc.h"
 #include "proxy/StreamableHttpStream_p.h"
 
 // StreamableHttpTransport, part two: what comes back on an exchange (headers, JSON or SSE bodies,

@@ -4,7 +4,7 @@
 #include "SameUserIdentity.h"
 #include "broker/BrokerServer.h"
 #include "broker/PeerIdentity.h"
-#include "engine/AgentService.h"
+#include "broker/AgentService.h"
 #include "engine/AuthEngine.h"
 #include "storage/MemorySecretStore.h"
 #include "storage/StateFile.h"
@@ -22,6 +22,28 @@ using namespace mcpauth::test;
 namespace {
 
 using SameUser = test::SameUserIdentity;
+
+/// A gate the test decides for: it records what it was asked and holds the decision until told.
+class RecordingGate : public AccessGate
+{
+public:
+    QList<AccessRequest> asked;
+    QList<Decision> waiting;
+    std::optional<Status> answerNow; ///< decide at once with this; unset: wait for decide()
+
+    void check(const AccessRequest &request, QObject *, Decision done) override
+    {
+        asked << request;
+        if (answerNow)
+            return done(*answerNow);
+        waiting << std::move(done);
+    }
+    void decide(const Status &decision)
+    {
+        for (const Decision &d : std::exchange(waiting, {}))
+            d(decision);
+    }
+};
 
 } // namespace
 
@@ -91,6 +113,60 @@ private Q_SLOTS:
         QTest::qWait(2100);
         reply = f.call("agent/status", Json::object());
         QCOMPARE(reply["result"]["keychain"]["available"].get<bool>(), true);
+    }
+
+    // Issue 8.1: one gate in front of every method that acts for a server, and only those.
+    void everyServerMethodGoesThroughTheGate()
+    {
+        Fixture f;
+        f.identity.pid = 4242; // what the kernel said at accept
+        f.identity.processChain = {QStringLiteral("/usr/bin/host-app")};
+        f.client.socket.abort(); // connect again: identity is taken once, at accept
+        QVERIFY(f.client.connectTo(f.dir.path() + QStringLiteral("/run/agent.sock")));
+        auto gate = std::make_shared<RecordingGate>();
+        gate->answerNow = okStatus();
+        f.service.setGate(gate);
+        QVERIFY(f.call("agent/status", Json::object()).contains("result"));
+        QVERIFY(f.call("servers/list", Json::object()).contains("result"));
+        QCOMPARE(gate->asked.size(), 0);
+        QVERIFY(f.call("server/configure", Json{{"resource", f.mcp()}}).contains("result"));
+        f.call("token/get", Json{{"resource", f.mcp()}, {"scope", "mcp:tools"}});
+        f.call("logout", Json{{"resource", f.mcp()}});
+        QCOMPARE(gate->asked.size(), 3);
+        QCOMPARE(gate->asked[0].method, QStringLiteral("server/configure"));
+        QCOMPARE(gate->asked[1].method, QStringLiteral("token/get"));
+        QCOMPARE(gate->asked[1].scope, QStringLiteral("mcp:tools"));
+        QCOMPARE(gate->asked[1].resource, f.server.mcpUrl());
+        QCOMPARE(gate->asked[1].caller.pid, qint64(4242)); // the connection's peer, not anything sent
+        QCOMPARE(gate->asked[1].caller.processChain, QStringList{QStringLiteral("/usr/bin/host-app")});
+        // Malformed params are refused before the gate (and so before any user is asked).
+        QCOMPARE(f.call("login/start", Json{{"resource", f.mcp()}, {"force", "yes"}})["error"].value("code", 0), -32602);
+        QCOMPARE(f.call("token/get", Json{{"resource", "not a url"}})["error"].value("code", 0), -32602);
+        QCOMPARE(gate->asked.size(), 3);
+    }
+
+    void aRefusalReachesTheCallerAndTheEngineNever()
+    {
+        Fixture f;
+        auto gate = std::make_shared<RecordingGate>();
+        f.service.setGate(gate);
+        const int id = f.nextId++;
+        f.client.send(Json{{"jsonrpc", "2.0"},
+                           {"id", id},
+                           {"method", "login/start"},
+                           {"params", {{"resource", f.mcp()}}}});
+        QTRY_COMPARE(gate->asked.size(), 1);
+        QTest::qWait(50);
+        QCOMPARE(f.client.lines.size(), 0); // the request waits for the decision
+        QCOMPARE(f.browser.launches, 0);
+        gate->decide(Error::security(QStringLiteral("approval_denied"), QStringLiteral("the user said no")));
+        QVERIFY(f.client.waitForLines(1, 3000));
+        const Json reply = f.client.last();
+        QCOMPARE(reply.value("id", 0), id);
+        QCOMPARE(reply["error"].value("code", 0), -32002);
+        QCOMPARE(jsonString(reply["error"]["data"], "code"), QStringLiteral("approval_denied"));
+        QCOMPARE(f.browser.launches, 0);
+        QCOMPARE(f.server.tokenRequests.size(), 0);
     }
 
     void configureInvalidParams_data()

@@ -7,7 +7,7 @@
 
 namespace mcpauth {
 
-/// The one way the proxy tells JSON-RPC 2.0 messages apart (§4-§5 of the JSON-RPC spec): a
+/// The one way the agent and the proxy tell JSON-RPC 2.0 messages apart (§4-§5 of the JSON-RPC spec): a
 /// request has a method and a non-null id, a notification a method and no id, a response an id
 /// and a result or an error.
 class JsonRpc

@@ -1,0 +1,283 @@
+#include "broker/AgentService.h"
+
+#include "broker/BrokerServer.h"
+#include "broker/JsonRpcConnection.h"
+#include "broker/RpcErrors.h"
+#include "common/Log.h"
+#include "discovery/MetadataFields.h"
+#include "engine/AuthEngine.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QTimer>
+
+namespace mcpauth {
+
+namespace {
+
+Error invalidParams(const QString &why)
+{
+    return Error::config(QStringLiteral("invalid_params"), why);
+}
+
+/// The `resource` param as an absolute http(s) URL.
+Result<QUrl> resourceParam(const Json &params)
+{
+    const QUrl url(jsonString(params, "resource"), QUrl::StrictMode);
+    if (!isHttpUrl(url))
+        return invalidParams(QStringLiteral("params.resource must be the MCP server's http(s) URL"));
+    return url;
+}
+
+/// `login/start`'s optional `challenge` {resourceMetadata?, scope?, error?} and `force`.
+std::optional<AuthEngine::LoginOptions> loginOptions(const Json &params, QString *why)
+{
+    AuthEngine::LoginOptions o;
+    if (const auto it = params.find("force"); it != params.end() && !it->is_null()) {
+        if (!it->is_boolean()) {
+            *why = QStringLiteral("params.force must be a boolean");
+            return std::nullopt;
+        }
+        o.force = it->get<bool>();
+    }
+    const auto it = params.find("challenge");
+    if (it == params.end() || it->is_null())
+        return o;
+    if (!it->is_object()) {
+        *why = QStringLiteral("params.challenge must be an object");
+        return std::nullopt;
+    }
+    BearerChallenge c;
+    c.present = true;
+    for (const char *key : {"resourceMetadata", "scope", "error"}) {
+        const auto m = it->find(key);
+        if (m != it->end() && !m->is_null() && !m->is_string()) {
+            *why = QStringLiteral("params.challenge.%1 must be a string").arg(QLatin1String(key));
+            return std::nullopt;
+        }
+    }
+    const QString rm = jsonString(*it, "resourceMetadata");
+    if (!rm.isEmpty()) {
+        // Only an absolute http(s) URL is followed (as the WWW-Authenticate parser would accept).
+        const QUrl url(rm, QUrl::StrictMode);
+        if (!isHttpUrl(url)) {
+            *why = QStringLiteral("params.challenge.resourceMetadata must be an absolute http(s) URL");
+            return std::nullopt;
+        }
+        c.resourceMetadata = url;
+    }
+    c.scope = jsonString(*it, "scope");
+    c.error = jsonString(*it, "error");
+    o.challenge = c;
+    return o;
+}
+
+Status validLoginParams(const Json &params)
+{
+    QString why;
+    return loginOptions(params, &why) ? okStatus() : Status(invalidParams(why));
+}
+
+Status validConfigureParams(const Json &params)
+{
+    const Result<ServerConfig> config = ServerConfig::fromParams(params);
+    return config ? okStatus() : Status(invalidParams(config.error().message));
+}
+
+Json tokenResult(const TokenSet &t)
+{
+    Json r = Json::object();
+    r["accessToken"] = toStd(t.accessToken);
+    r["tokenType"] = toStd(t.tokenType);
+    r["expiresAt"] = t.expiresAt;
+    r["scope"] = toStd(t.scope);
+    return r;
+}
+
+} // namespace
+
+AgentService::AgentService(AuthEngine &engine, BrokerServer &server, std::shared_ptr<AccessGate> gate,
+                           QObject *parent)
+    : QObject(parent), m_engine(engine)
+{
+    setGate(std::move(gate));
+    connect(&server, &BrokerServer::connectionAccepted, this, &AgentService::onConnection);
+}
+
+void AgentService::setGate(std::shared_ptr<AccessGate> gate)
+{
+    m_gate = gate ? std::move(gate) : std::make_shared<OpenGate>();
+}
+
+void AgentService::setKeychainStatus(bool available, const QString &detail)
+{
+    m_keychainAvailable = available;
+    m_keychainDetail = detail;
+}
+
+const QHash<QString, AgentService::Method> &AgentService::methods()
+{
+    static const QHash<QString, Method> table = {
+        {QStringLiteral("token/get"), {&AgentService::tokenGet, true}},
+        {QStringLiteral("login/start"), {&AgentService::loginStart, true, &validLoginParams}},
+        {QStringLiteral("server/configure"), {&AgentService::serverConfigure, true, &validConfigureParams}},
+        {QStringLiteral("logout"), {&AgentService::logout, true}},
+        {QStringLiteral("servers/list"), {&AgentService::serversList, false}},
+        {QStringLiteral("agent/status"), {&AgentService::agentStatus, false}},
+        {QStringLiteral("agent/shutdown"), {&AgentService::agentShutdown, false}},
+    };
+    return table;
+}
+
+void AgentService::onConnection(JsonRpcConnection *connection)
+{
+    connect(connection, &JsonRpcConnection::requestReceived, this,
+            [this, connection](const Json &id, const QString &method, const Json &params) {
+                dispatch(connection, id, method, params);
+            });
+}
+
+void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString &method, const Json &params)
+{
+    const QPointer<JsonRpcConnection> conn(c);
+    const Reply reply = [conn, id](Result<Json> r) {
+        if (!conn)
+            return;
+        if (r)
+            conn->sendResult(id, r.value());
+        else
+            conn->sendError(id, rpcCodeFor(r.error()), r.error().message, rpcErrorData(r.error()));
+    };
+    const auto it = methods().constFind(method);
+    if (it == methods().constEnd()) {
+        c->sendError(id, RpcError::MethodNotFound, QStringLiteral("unknown method: ") + method.left(64));
+        return;
+    }
+    Call call{conn, method, params.is_object() ? params : Json::object(), QUrl()};
+    const Handler handler = it->handler;
+    if (!it->gated)
+        return (this->*handler)(call, reply);
+
+    const Result<QUrl> resource = resourceParam(call.params);
+    if (!resource)
+        return reply(resource.error());
+    if (it->validate)
+        if (const Status valid = it->validate(call.params); !valid)
+            return reply(valid.error());
+    call.resource = resource.value();
+    qCInfo(lcBroker) << method << call.resource.toString() << "for" << c->peer().displayName();
+    const AccessRequest request{c->peer(), method, call.resource, jsonString(call.params, "scope")};
+    m_gate->check(request, c, [this, call, reply, handler](Status decision) {
+        if (!decision)
+            return reply(decision.error());
+        if (call.connection)
+            (this->*handler)(call, reply);
+    });
+}
+
+void AgentService::tokenGet(const Call &call, Reply reply)
+{
+    const qint64 minValid = std::clamp<qint64>(jsonInt(call.params, "minValidSeconds").value_or(60), 0, 24 * 3600);
+    m_engine.token(call.resource, jsonString(call.params, "scope"), minValid, call.connection,
+                   [reply](Result<TokenSet> r) {
+                       if (!r)
+                           return reply(r.error());
+                       reply(tokenResult(r.value()));
+                   });
+}
+
+void AgentService::loginStart(const Call &call, Reply reply)
+{
+    QString why;
+    const std::optional<AuthEngine::LoginOptions> options = loginOptions(call.params, &why);
+    if (!options)
+        return reply(invalidParams(why));
+    m_engine.login(call.resource, jsonString(call.params, "scope"), *options, call.connection,
+                   [reply](Result<TokenSet> r) {
+                       if (!r)
+                           return reply(r.error());
+                       Json result = tokenResult(r.value());
+                       result.erase("accessToken"); // login/start answers "signed in", not with a token
+                       reply(result);
+                   });
+}
+
+void AgentService::serverConfigure(const Call &call, Reply reply)
+{
+    const Result<ServerConfig> config = ServerConfig::fromParams(call.params);
+    if (!config)
+        return reply(invalidParams(config.error().message));
+    m_engine.configure(call.resource, config.value(), call.connection, [reply](Status st) {
+        if (!st)
+            return reply(st.error());
+        reply(Json::object());
+    });
+}
+
+void AgentService::logout(const Call &call, Reply reply)
+{
+    m_engine.logout(call.resource, call.connection, [reply](Result<bool> r) {
+        if (!r)
+            return reply(r.error());
+        reply(Json{{"revoked", r.value()}});
+    });
+}
+
+void AgentService::serversList(const Call &, Reply reply)
+{
+    Json list = Json::array();
+    const QList<ServerStatus> servers = m_engine.servers();
+    for (const ServerStatus &s : servers) {
+        Json e = Json::object();
+        e["resource"] = toStd(s.resource);
+        e["issuer"] = toStd(s.issuer);
+        e["state"] = toStd(s.state);
+        e["expiresAt"] = s.expiresAt;
+        e["scope"] = toStd(s.scope);
+        if (!s.lastError.isEmpty())
+            e["lastError"] = toStd(s.lastError);
+        list.push_back(e);
+    }
+    reply(Json{{"servers", list}});
+}
+
+void AgentService::agentStatus(const Call &call, Reply reply)
+{
+    auto answer = [this, reply](bool available, const QString &detail) {
+        Json keychain = Json::object();
+        keychain["available"] = available;
+        keychain["backend"] = toStd(m_engine.secretStoreName());
+        keychain["persistent"] = m_engine.secretsPersistent();
+        if (!detail.isEmpty())
+            keychain["detail"] = toStd(detail);
+        Json r = Json::object();
+        r["version"] = MCPAUTH_VERSION;
+        r["pid"] = QCoreApplication::applicationPid();
+        r["keychain"] = keychain;
+        reply(r);
+    };
+    if (!m_keychainAvailable)
+        return answer(false, m_keychainDetail); // in memory since start: nothing to ask
+    // The keychain as it is now, not as it was at start (it can go away while the agent runs).
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (m_checkedAt >= 0 && now - m_checkedAt < kCheckReuseMs)
+        return answer(m_lastCheck.ok(), m_lastCheck ? QString() : m_lastCheck.error().message);
+    m_engine.checkSecrets(call.connection, [this, answer](Status st) {
+        m_checkedAt = QDateTime::currentMSecsSinceEpoch();
+        m_lastCheck = st;
+        answer(st.ok(), st ? QString() : st.error().message);
+    });
+}
+
+void AgentService::agentShutdown(const Call &call, Reply reply)
+{
+    if (call.connection)
+        qCInfo(lcBroker) << "shutdown requested by" << call.connection->peer().displayName();
+    reply(Json::object());
+    // Let the reply leave before the event loop stops.
+    QTimer::singleShot(50, this, [this] { Q_EMIT shutdownRequested(); });
+}
+
+} // namespace mcpauth
+
+#include "moc_AgentService.cpp"

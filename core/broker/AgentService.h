@@ -1,0 +1,95 @@
+#pragma once
+
+#include "broker/AccessGate.h"
+#include "common/Json.h"
+#include "common/Result.h"
+
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+#include <QUrl>
+
+#include <functional>
+#include <memory>
+
+namespace mcpauth {
+
+class AuthEngine;
+class BrokerServer;
+class JsonRpcConnection;
+
+/// The agent's local-socket API (design.md "Local socket protocol", docs/socket-protocol.md): a
+/// table of the fixed JSON-RPC methods, each a handler that answers with a Result, and one
+/// AccessGate in front of every method that acts for a server. Engine errors become stable
+/// JSON-RPC error codes (RpcErrors.h) in one place.
+///
+/// | method        | params                                   | result                                     | gate |
+/// | token/get     | resource, scope?, minValidSeconds? (60)  | accessToken, tokenType, expiresAt, scope   | yes  |
+/// | login/start   | resource, scope?, challenge?, force?     | tokenType, expiresAt, scope                | yes  |
+/// | server/configure | resource, clientInfo?, clientMetadata?, clientMetadataUrl?, authorizeParams?,   | yes  |
+/// |               | resourceOverride?                        | {}                                         |      |
+/// | logout        | resource                                 | revoked                                    | yes  |
+/// | servers/list  | —                                        | servers: [{resource, issuer, state, …}]    | no   |
+/// | agent/status  | —                                        | version, pid, keychain{available, backend} | no   |
+/// | agent/shutdown| —                                        | {} then the agent exits                    | no   |
+class AgentService : public QObject
+{
+    Q_OBJECT
+public:
+    /// `gate` decides every request that acts for a server; none: an OpenGate (approvals off).
+    AgentService(AuthEngine &engine, BrokerServer &server, std::shared_ptr<AccessGate> gate = {},
+                 QObject *parent = nullptr);
+
+    /// Status text for `agent/status`'s keychain field (set by the composition root after probing).
+    void setKeychainStatus(bool available, const QString &detail);
+    void setGate(std::shared_ptr<AccessGate> gate);
+
+Q_SIGNALS:
+    /// Fires once when a client asked the agent to exit (after the reply is written).
+    void shutdownRequested();
+
+private:
+    /// One request as a handler sees it: its params (an object), its server (gated methods), and
+    /// the connection, which is also the lifetime of everything the request starts.
+    struct Call
+    {
+        QPointer<JsonRpcConnection> connection;
+        QString method;
+        Json params;
+        QUrl resource;
+    };
+    using Reply = std::function<void(Result<Json>)>;
+    using Handler = void (AgentService::*)(const Call &call, Reply reply);
+    /// Checks the params before anything else happens (before the gate asks the user).
+    using Validator = Status (*)(const Json &params);
+    struct Method
+    {
+        Handler handler;
+        bool gated;                   ///< acts for a server: needs params.resource and the gate's yes
+        Validator validate = nullptr; ///< beyond params.resource
+    };
+    static const QHash<QString, Method> &methods();
+
+    void onConnection(JsonRpcConnection *connection);
+    void dispatch(JsonRpcConnection *c, const Json &id, const QString &method, const Json &params);
+
+    void tokenGet(const Call &call, Reply reply);
+    void loginStart(const Call &call, Reply reply);
+    void serverConfigure(const Call &call, Reply reply);
+    void logout(const Call &call, Reply reply);
+    void serversList(const Call &call, Reply reply);
+    void agentStatus(const Call &call, Reply reply);
+    void agentShutdown(const Call &call, Reply reply);
+
+    AuthEngine &m_engine;
+    std::shared_ptr<AccessGate> m_gate;
+    bool m_keychainAvailable = false;
+    QString m_keychainDetail;
+    /// The last live keychain check: agent/status reuses it for a moment instead of writing to the
+    /// keychain on every call (a tray or a script may ask often).
+    qint64 m_checkedAt = -1; ///< ms since the epoch; -1: never
+    Status m_lastCheck = okStatus();
+    static constexpr qint64 kCheckReuseMs = 2000;
+};
+
+} // namespace mcpauth
