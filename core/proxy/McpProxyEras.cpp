@@ -39,12 +39,13 @@ void McpProxy::afterToken()
 
 // Checklist B.10: the 2025 verdict stops holding when the server answers the host's initialize
 // with an error only a modern server sends (or, for a verdict from the cache, with no transport at
-// all). Once per launch: forget the verdict, probe again, and send the initialize where the new
+// all). Only with --protocol auto (legacy means 2025-11-25 and nothing else). Once per launch: forget the verdict, probe again, and send the initialize where the new
 // verdict says. True when that happened.
 bool McpProxy::reprobeIfEraChanged(const Json &message, bool modernSign)
 {
-    if (m_serverEra != ServerEra::Legacy || m_reprobed || !m_transport || m_initialize.is_null() ||
-        !modernSign || JsonRpc::key(message) != JsonRpc::key(m_initialize))
+    if (m_options.protocol != ProxyOptions::ProtocolMode::Auto || m_serverEra != ServerEra::Legacy ||
+        m_reprobed || !m_transport || m_initialize.is_null() || !modernSign ||
+        JsonRpc::key(message) != JsonRpc::key(m_initialize))
         return false;
     qCInfo(lcProxy) << "the MCP server no longer answers as a 2025-11-25 server; asking it again";
     m_reprobed = true;

@@ -214,6 +214,23 @@ private Q_SLOTS:
         QCOMPARE(m_transports.size(), 4); // probe, session, probe, session: no third probe
     }
 
+    void protocolLegacyNeverProbesAgain()
+    {
+        // --protocol legacy: the server's modern error is the host's answer, nothing is probed.
+        m_agent->signedIn = true;
+        m_eraCache = EraCache(m_tmp->filePath(QStringLiteral("eras.json")));
+        QVERIFY(startProxy({QStringLiteral("--protocol"), QStringLiteral("legacy")}));
+        m_proxy->fromHost(request(1, "initialize"));
+        Q_EMIT transport()->messageReceived(Json{
+            {"jsonrpc", "2.0"},
+            {"id", 1},
+            {"error", {{"code", -32022}, {"message", "Unsupported"}, {"data", {{"supported", {"2026-07-28"}}}}}}});
+        QCOMPARE(m_transports.size(), 1);
+        QCOMPARE(m_toHost->size(), 1);
+        QCOMPARE_JSON(lastHostMessage()["error"]["code"], -32022);
+        QVERIFY(!m_eraCache.lookup(serverUrl()));
+    }
+
     void aStaleOrUnreadableCacheIsAMiss()
     {
         const QString path = m_tmp->filePath(QStringLiteral("eras.json"));

@@ -494,16 +494,18 @@ export function rpcSocket(socketPath) {
 
 /**
  * An SDK v2 server (servers/sdk2-server.mjs) trusting `issuer`; legacy: 'reject' (modern only) or
- * 'stateless' (dual era). Adds stats(), addTool(name) and the server's `kind`.
+ * 'stateless' (dual era); port: a fixed port (default any free one), e.g. to replace a stopped server
+ * at the same URL. Adds stats(), addTool(name) and the server's `kind`.
  */
-export async function startSdk2Server(issuer, { legacy = 'stateless' } = {}) {
-    const srv = await startServer(`sdk2-server-${legacy}`, [path.join(E2E_DIR, 'servers', 'sdk2-server.mjs'), '--issuer', issuer, '--legacy', legacy]);
+export async function startSdk2Server(issuer, { legacy = 'stateless', port = 0 } = {}) {
+    const srv = await startServer(`sdk2-server-${legacy}`, [path.join(E2E_DIR, 'servers', 'sdk2-server.mjs'), '--issuer', issuer, '--legacy', legacy,
+        '--port', String(port)]);
     return withEraTestEndpoints(srv, `sdk2-${legacy}`);
 }
 
-/** An SDK v1 server with 2025 sessions (servers/sdk1-server.mjs) trusting `issuer`. */
-export async function startSdk1Server(issuer) {
-    const srv = await startServer('sdk1-server', [path.join(E2E_DIR, 'servers', 'sdk1-server.mjs'), '--issuer', issuer]);
+/** An SDK v1 server with 2025 sessions (servers/sdk1-server.mjs) trusting `issuer`; port as above. */
+export async function startSdk1Server(issuer, { port = 0 } = {}) {
+    const srv = await startServer('sdk1-server', [path.join(E2E_DIR, 'servers', 'sdk1-server.mjs'), '--issuer', issuer, '--port', String(port)]);
     return withEraTestEndpoints(srv, 'sdk1');
 }
 
