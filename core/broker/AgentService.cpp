@@ -158,6 +158,17 @@ void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString 
     if (!it->gated)
         return (this->*handler)(call, reply);
 
+    if (!c->peer().connectorAlive()) {
+        // The socket outlived the process that opened it (handed on to a child, or the pid was
+        // reused): whoever holds it now was never identified. Say why and hang up.
+        qCWarning(lcBroker) << "pid" << c->peer().pid << "has exited; its connection is closed";
+        reply(Error::approvalDenied(
+            QStringLiteral("identity"),
+            QStringLiteral("the process that opened this connection (pid %1) has exited; connect again")
+                .arg(c->peer().pid)));
+        c->close();
+        return;
+    }
     const Result<QUrl> resource = resourceParam(call.params);
     if (!resource)
         return reply(resource.error());

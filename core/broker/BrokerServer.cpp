@@ -115,6 +115,19 @@ void BrokerServer::evictStalled()
     victim->abort(); // closed() → --m_connections, synchronously
 }
 
+void BrokerServer::refuseWith(QLocalSocket *socket, int code, const QString &message)
+{
+    QByteArray line = toBytes(Json{{"jsonrpc", "2.0"},
+                                   {"id", nullptr},
+                                   {"error", {{"code", code}, {"message", toStd(message)}}}});
+    line.append('\n');
+    socket->write(line);
+    connect(socket, &QLocalSocket::disconnected, socket, &QObject::deleteLater);
+    socket->disconnectFromServer(); // flushes the line first
+    if (socket->state() == QLocalSocket::UnconnectedState)
+        socket->deleteLater();
+}
+
 void BrokerServer::onNewConnection()
 {
     while (QLocalSocket *socket = m_server->nextPendingConnection()) {
@@ -128,6 +141,12 @@ void BrokerServer::onNewConnection()
             socket->deleteLater();
             continue;
         }
+        if (!peer.refusal.isEmpty()) {
+            // Same user, but not who it claims to be any more: say why, then close.
+            qCWarning(lcBroker).noquote() << "refused connection:" << peer.refusal;
+            refuseWith(socket, RpcError::ApprovalDenied, peer.refusal);
+            continue;
+        }
         // A slot held by a client that stopped midway goes to this one (security.md §6).
         if (m_connections >= m_maxConnections)
             evictStalled();
@@ -135,16 +154,7 @@ void BrokerServer::onNewConnection()
             qCWarning(lcBroker) << "refused connection from pid" << peer.pid << ": already" << m_connections
                                 << "connections";
             // Same user, so say why before closing; the client may retry later.
-            QByteArray busy =
-                toBytes(Json{{"jsonrpc", "2.0"},
-                             {"id", nullptr},
-                             {"error", {{"code", RpcError::Busy}, {"message", "too many connections"}}}});
-            busy.append('\n');
-            socket->write(busy);
-            connect(socket, &QLocalSocket::disconnected, socket, &QObject::deleteLater);
-            socket->disconnectFromServer(); // flushes the line first
-            if (socket->state() == QLocalSocket::UnconnectedState)
-                socket->deleteLater();
+            refuseWith(socket, RpcError::Busy, QStringLiteral("too many connections"));
             continue;
         }
         auto *connection =

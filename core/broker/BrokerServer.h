@@ -47,6 +47,7 @@ public:
     Q_SIGNAL void connectionAccepted(mcpauth::JsonRpcConnection *connection);
 
 private:
+    void refuseWith(QLocalSocket *socket, int code, const QString &message);
     void onNewConnection();
     void evictStalled();
 

@@ -31,7 +31,10 @@ int rpcCodeFor(const Error &e)
 
 Json rpcErrorData(const Error &e)
 {
-    return Json{{"code", toStd(e.code)}, {"category", toStd(categoryName(e.category))}};
+    Json data{{"code", toStd(e.code)}, {"category", toStd(categoryName(e.category))}};
+    if (!e.reason.isEmpty())
+        data["reason"] = toStd(e.reason);
+    return data;
 }
 
 } // namespace mcpauth

@@ -29,7 +29,8 @@ enum : int {
 /// The JSON-RPC error code an Error is reported with. Specific Error codes ("policy_denied",
 /// "approval_denied", "invalid_params") win over the category.
 int rpcCodeFor(const Error &e);
-/// The `data` member for an error response: {"code": e.code, "category": categoryName(e.category)}.
+/// The `data` member for an error response: {"code": e.code, "category": categoryName(e.category)},
+/// and "reason" when the error has one (approvals and policy: "user", "timeout", "policy", "identity").
 Json rpcErrorData(const Error &e);
 
 } // namespace mcpauth

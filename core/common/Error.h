@@ -17,6 +17,14 @@ struct Error
     Category category = Category::Internal;
     QString code;
     QString message;
+    /// Why a request was refused, for the caller to act on (the socket's error data `reason`):
+    /// "user", "timeout", "policy", "identity". Empty for other errors.
+    QString reason;
+
+    Error() = default;
+    Error(Category category, QString code, QString message, QString reason = {})
+        : category(category), code(std::move(code)), message(std::move(message)), reason(std::move(reason))
+    {}
 
     static Error network(QString code, QString message)
     {
@@ -50,11 +58,17 @@ struct Error
     {
         return {Category::Internal, QStringLiteral("internal"), std::move(message)};
     }
+    /// The app may not have what it asked for: the user said no ("user"), nobody answered in time
+    /// ("timeout"), or who is asking cannot be told ("identity").
+    static Error approvalDenied(QString reason, QString message)
+    {
+        return {Category::Security, QStringLiteral("approval_denied"), std::move(message), std::move(reason)};
+    }
 
     /// Same failure with more context in front: "token endpoint: <message>".
     Error withContext(const QString &context) const
     {
-        return {category, code, context + QStringLiteral(": ") + message};
+        return {category, code, context + QStringLiteral(": ") + message, reason};
     }
     bool isRetryable() const { return category == Category::Network; }
 };

@@ -169,6 +169,25 @@ private Q_SLOTS:
         QCOMPARE(f.server.tokenRequests.size(), 0);
     }
 
+    // Issue 8.2: a connection whose opener exited (the socket handed on, or the pid reused) gets
+    // nothing: a clear reason, and the connection closes.
+    void aConnectionWhoseOpenerExitedGetsNothing()
+    {
+        Fixture f;
+        auto opener = std::make_shared<FakeProcess>();
+        f.identity.connector = opener;
+        f.client.socket.abort();
+        QVERIFY(f.client.connectTo(f.dir.path() + QStringLiteral("/run/agent.sock")));
+        QVERIFY(f.call("agent/status", Json::object()).contains("result"));
+        opener->running = false;
+        const Json reply = f.call("token/get", Json{{"resource", f.mcp()}});
+        QCOMPARE(reply["error"].value("code", 0), -32002);
+        QCOMPARE(jsonString(reply["error"]["data"], "reason"), QStringLiteral("identity"));
+        QVERIFY(jsonString(reply["error"], "message").contains(QStringLiteral("exited")));
+        QTRY_COMPARE(f.client.socket.state(), QLocalSocket::UnconnectedState);
+        QCOMPARE(f.server.tokenRequests.size(), 0);
+    }
+
     void configureInvalidParams_data()
     {
         QTest::addColumn<QByteArray>("params");

@@ -130,6 +130,102 @@ private Q_SLOTS:
         QVERIFY(client.readAllStandardOutput().contains("LINE {"));
     }
 
+    void sandboxIdsFromCgroup()
+    {
+        using P = std::pair<QString, QString>;
+        QCOMPARE(LinuxPeerIdentity::sandboxIds(
+                     "0::/user.slice/user-1000.slice/user@1000.service/app.slice/"
+                     "app-flatpak-com.visualstudio.code-81234.scope\n"),
+                 P(QStringLiteral("com.visualstudio.code"), QString()));
+        QCOMPARE(LinuxPeerIdentity::sandboxIds("12:pids:/user.slice/snap.cursor.cursor-3f1c.scope\n"
+                                               "0::/user.slice/snap.cursor.cursor-3f1c.scope\n"),
+                 P(QString(), QStringLiteral("cursor")));
+        QCOMPARE(LinuxPeerIdentity::sandboxIds("0::/user.slice/user-1000.slice/session-2.scope\n"), P());
+        QCOMPARE(LinuxPeerIdentity::sandboxIds("0::/app.slice/app-gnome-org.gnome.Terminal-1234.scope"), P());
+        QCOMPARE(LinuxPeerIdentity::sandboxIds(""), P());
+    }
+
+    // Issue 8.2: the app is the executable behind the wrappers, read from the kernel, never a name
+    // the caller sent: here our client program starts `sh -c "…/mcp-auth SOCKET"`.
+    void theAppIsWhatStartedTheWrappers()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("run/agent.sock"));
+        LinuxPeerIdentity identity;
+        BrokerServer server(identity);
+        answerEverything(server);
+        QList<PeerInfo> peers;
+        connect(&server, &BrokerServer::connectionAccepted, this, [&](JsonRpcConnection *c) {
+            peers << c->peer();
+            QVERIFY(c->peer().app.process && c->peer().app.process->alive()); // the app runs
+        });
+        QVERIFY(server.listen(path).ok());
+        const QString wrapper = dir.filePath(QStringLiteral("mcp-auth")); // our CLI's name
+        QVERIFY(QFile::copy(kPeerClient, wrapper));
+        const QString out = runClient(kPeerClient, {QStringLiteral("--spawn"), QStringLiteral("/bin/sh"),
+                                                    QStringLiteral("-c"), wrapper + QLatin1Char(' ') + path + QStringLiteral("; true")});
+        QVERIFY2(out.contains(QStringLiteral("LINE {")), qPrintable(out));
+        QCOMPARE(peers.size(), 1);
+        const PeerInfo peer = peers.first();
+        QVERIFY(peer.processes.size() >= 3);
+        QCOMPARE(QFileInfo(peer.processes[0].executable).fileName(), QStringLiteral("mcp-auth"));
+        QCOMPARE(QFileInfo(peer.processes[1].executable).fileName(), QFileInfo(QStringLiteral("/bin/sh")).canonicalFilePath().section(QLatin1Char('/'), -1));
+        QCOMPARE(QFileInfo(peer.app.executable).canonicalFilePath(), QFileInfo(kPeerClient).canonicalFilePath());
+        QCOMPARE(peer.app.via, QStringLiteral("mcp-auth"));
+        QCOMPARE(peer.displayName(), QStringLiteral("mcpauth-peer-client via mcp-auth"));
+        QCOMPARE(peer.app.pid, peer.processes[2].pid);
+        QVERIFY(peer.app.binary && peer.app.binary->isOpen());
+        QVERIFY(!peer.app.fingerprint.isEmpty());
+        QVERIFY(peer.refusal.isEmpty());
+        QTRY_VERIFY(!peer.app.process->alive()); // "while it runs" can end
+        QVERIFY(!peer.connectorAlive());
+    }
+
+    // Issue 8.2: the pid SO_PEERCRED gives belongs to the process that connected only while that
+    // process runs. One that hands its socket to a child and exits is not believed.
+    void aConnectorThatExitedIsNeverBelieved()
+    {
+        QTemporaryDir dir;
+        QLocalServer server;
+        QVERIFY(server.listen(dir.filePath(QStringLiteral("s.sock"))));
+        QProcess opener;
+        opener.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        opener.start(kPeerClient, {QStringLiteral("--handoff"), server.fullServerName()});
+        QVERIFY(opener.waitForStarted(5000));
+        const qint64 openerPid = opener.processId();
+        QVERIFY(opener.waitForFinished(5000)); // connected, forked, gone (and reaped by QProcess)
+        QCOMPARE(opener.exitCode(), 0);
+        QTRY_VERIFY(server.hasPendingConnections());
+        QLocalSocket *accepted = server.nextPendingConnection();
+        LinuxPeerIdentity identity;
+        const PeerInfo info = identity.identify(accepted);
+        QVERIFY(info.known);
+        QCOMPARE(info.pid, openerPid);
+        QVERIFY2(info.refusal.contains(QStringLiteral("exited")), qPrintable(info.refusal));
+        QVERIFY(!info.connectorAlive());
+        // The child that holds the socket now is not described as anyone.
+        QVERIFY(info.processes.isEmpty() || info.processes.first().pid == openerPid);
+        QTRY_VERIFY_WITH_TIMEOUT(accepted->bytesAvailable() > 0, 5000); // the child's request did arrive
+    }
+
+    void aLiveConnectorIsBelievedUntilItExits()
+    {
+        QTemporaryDir dir;
+        QLocalServer server;
+        QVERIFY(server.listen(dir.filePath(QStringLiteral("s.sock"))));
+        QProcess client;
+        client.start(kPeerClient, {server.fullServerName()});
+        QVERIFY(client.waitForStarted(5000));
+        QTRY_VERIFY(server.hasPendingConnections());
+        LinuxPeerIdentity identity;
+        const PeerInfo info = identity.identify(server.nextPendingConnection());
+        QVERIFY(info.refusal.isEmpty());
+        QVERIFY(info.connector);
+        QVERIFY(info.connectorAlive());
+        QVERIFY(client.waitForFinished(5000)); // it waits 3 s for an answer that never comes
+        QVERIFY(!info.connectorAlive());
+    }
+
     /// The real uid check, end to end: a client running as `nobody` reaches the socket (directory
     /// and socket opened up for this test only, so file permissions are not what stops it) and is
     /// still cut off without a byte, while the same client as the current user is answered.

@@ -23,6 +23,10 @@ public:
         info.uid = peerUid;
         info.pid = pid;
         info.processChain = processChain;
+        for (const QString &exe : processChain)
+            info.processes.append(ProcessInfo{pid, exe, {}, {}});
+        info.app = resolveApp(info.processes);
+        info.connector = connector;
         return info;
     }
     qint64 currentUid() const override { return qint64(::geteuid()); }
@@ -31,7 +35,15 @@ public:
     qint64 peerUid = qint64(::geteuid());
     qint64 pid = 1;
     QStringList processChain;
+    std::shared_ptr<ProcessHandle> connector; ///< what connectorAlive() asks; none by default
     mutable int calls = 0;
+};
+
+/// A process the test ends by setting `running` to false.
+struct FakeProcess : ProcessHandle
+{
+    bool running = true;
+    bool alive() const override { return running; }
 };
 
 } // namespace mcpauth::test
