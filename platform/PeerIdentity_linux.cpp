@@ -98,23 +98,20 @@ int pidfdOpen(qint64 pid)
 #endif
 }
 
-/// The app's binary, open, and "device:inode:size:mtime" of it.
-std::pair<std::shared_ptr<QFile>, QString> openBinary(qint64 pid)
+/// "device:inode:size:mtime" of the binary process `pid` runs, or empty.
+QString binaryFingerprint(qint64 pid)
 {
-    // Opening the exe link opens the very file the process runs, even if it was replaced since.
-    auto file = std::make_shared<QFile>(QStringLiteral("/proc/%1/exe").arg(pid));
-    if (!file->open(QIODevice::ReadOnly))
-        return {};
+    // stat() follows the exe link to the very file the process runs, even if it was replaced since.
     struct stat st = {};
-    if (::fstat(file->handle(), &st) != 0 || !S_ISREG(st.st_mode))
+    const QByteArray link = QStringLiteral("/proc/%1/exe").arg(pid).toLatin1();
+    if (::stat(link.constData(), &st) != 0 || !S_ISREG(st.st_mode))
         return {};
-    const QString fingerprint = QStringLiteral("%1:%2:%3:%4.%5")
-                                    .arg(quint64(st.st_dev))
-                                    .arg(quint64(st.st_ino))
-                                    .arg(qint64(st.st_size))
-                                    .arg(qint64(st.st_mtim.tv_sec))
-                                    .arg(qint64(st.st_mtim.tv_nsec));
-    return {file, fingerprint};
+    return QStringLiteral("%1:%2:%3:%4.%5")
+        .arg(quint64(st.st_dev))
+        .arg(quint64(st.st_ino))
+        .arg(qint64(st.st_size))
+        .arg(qint64(st.st_mtim.tv_sec))
+        .arg(qint64(st.st_mtim.tv_nsec));
 }
 
 } // namespace
@@ -215,7 +212,9 @@ PeerInfo LinuxPeerIdentity::identify(QLocalSocket *socket) const
         info.processChain << p.executable;
     info.app = resolveApp(info.processes);
     if (info.app.isKnown()) {
-        std::tie(info.app.binary, info.app.fingerprint) = openBinary(info.app.pid);
+        info.app.fingerprint = binaryFingerprint(info.app.pid);
+        if (!info.app.fingerprint.isEmpty())
+            info.app.binaryPath = QStringLiteral("/proc/%1/exe").arg(info.app.pid);
         info.app.process = info.app.pid == info.pid ? info.connector : openProcess(info.app.pid);
     }
     // Only now: what was read belongs to the process that connected if that process still runs.

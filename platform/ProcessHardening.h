@@ -8,4 +8,9 @@ namespace mcpauth {
 /// any secret exists. Returns false when the OS refused (the process then runs as before).
 bool hardenProcess();
 
+/// Raises this process's soft limit of open files towards `wanted` (never above the hard limit):
+/// the agent holds a socket and up to two process handles per connection, and desktops start
+/// programs with a soft limit of 1024. Returns the soft limit now in force.
+long raiseOpenFileLimit(long wanted);
+
 } // namespace mcpauth

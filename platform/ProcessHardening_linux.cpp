@@ -1,5 +1,7 @@
 #include "ProcessHardening.h"
 
+#include <algorithm>
+
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -17,6 +19,20 @@ bool hardenProcess()
     // hardens itself.
     const bool notDumpable = ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0;
     return noCore && notDumpable;
+}
+
+long raiseOpenFileLimit(long wanted)
+{
+    struct rlimit limit = {};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return -1;
+    const rlim_t target = limit.rlim_max == RLIM_INFINITY ? rlim_t(wanted) : std::min(rlim_t(wanted), limit.rlim_max);
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < target) {
+        limit.rlim_cur = target;
+        if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+            (void)::getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    return limit.rlim_cur == RLIM_INFINITY ? wanted : long(limit.rlim_cur);
 }
 
 } // namespace mcpauth

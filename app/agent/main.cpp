@@ -16,6 +16,8 @@ int main(int argc, char **argv)
 {
     // First, before any secret exists in this process: no core dumps, no ptrace by peers.
     mcpauth::hardenProcess();
+    // A socket and up to two process handles per connection (BrokerServer's limit is 256).
+    mcpauth::raiseOpenFileLimit(4096);
     // Headless when asked, or when there is no display to put a tray on.
     bool headless = qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY");
     for (int i = 1; i < argc; ++i)

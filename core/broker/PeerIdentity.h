@@ -6,7 +6,6 @@
 
 #include <memory>
 
-class QFile;
 class QLocalSocket;
 
 namespace mcpauth {
@@ -41,9 +40,10 @@ struct AppIdentity
     QString flatpakId;
     QString snapName;
     QString via; ///< the connecting program when it is a wrapper ("mcp-auth"); empty otherwise
-    /// The app's binary as the process runs it, open (so an update on disk cannot change what is
-    /// hashed), and its identity "device:inode:size:mtime" for a hash cache. Null when unreadable.
-    std::shared_ptr<QFile> binary;
+    /// Where the binary the process runs can be read while it runs (Linux: /proc/<pid>/exe, which
+    /// stays the file it started from even after an update replaced it on disk), and that file's
+    /// identity "device:inode:size:mtime", the key of the hash cache. Empty when unreadable.
+    QString binaryPath;
     QString fingerprint;
     /// The app's process, for "allow while it runs". Null when the platform cannot hold one.
     std::shared_ptr<ProcessHandle> process;

@@ -174,7 +174,7 @@ private Q_SLOTS:
         QCOMPARE(peer.app.via, QStringLiteral("mcp-auth"));
         QCOMPARE(peer.displayName(), QStringLiteral("mcpauth-peer-client via mcp-auth"));
         QCOMPARE(peer.app.pid, peer.processes[2].pid);
-        QVERIFY(peer.app.binary && peer.app.binary->isOpen());
+        QCOMPARE(peer.app.binaryPath, QStringLiteral("/proc/%1/exe").arg(peer.app.pid));
         QVERIFY(!peer.app.fingerprint.isEmpty());
         QVERIFY(peer.refusal.isEmpty());
         QTRY_VERIFY(!peer.app.process->alive()); // "while it runs" can end

@@ -2,6 +2,8 @@
 
 #include <QTest>
 
+#include <algorithm>
+
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -13,6 +15,20 @@ class TestProcessHardening : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    void openFileLimitIsRaisedWithinTheHardLimit()
+    {
+        struct rlimit limit = {};
+        QCOMPARE(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+        const rlim_t hard = limit.rlim_max;
+        limit.rlim_cur = 256; // as low as a desktop might start us
+        QCOMPARE(::setrlimit(RLIMIT_NOFILE, &limit), 0);
+        const long wanted = hard == RLIM_INFINITY ? 4096 : long(std::min<rlim_t>(4096, hard));
+        QCOMPARE(mcpauth::raiseOpenFileLimit(4096), wanted);
+        QCOMPARE(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+        QCOMPARE(long(limit.rlim_cur), wanted);
+        QCOMPARE(limit.rlim_max, hard); // the hard limit is never touched
+        QCOMPARE(mcpauth::raiseOpenFileLimit(100), wanted); // never lowered
+    }
     void noCoreAndNotDumpable()
     {
         QCOMPARE(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1); // what every process starts with
