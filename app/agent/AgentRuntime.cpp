@@ -5,13 +5,15 @@
 #include "KeychainSecretStore.h"
 #include "PlatformPeerIdentity.h"
 #include "TerminationSignals.h"
+#include "approvals/ApprovalGate.h"
+#include "broker/AgentService.h"
 #include "broker/BrokerServer.h"
 #include "broker/SocketPath.h"
 #include "common/Log.h"
-#include "broker/AgentService.h"
 #include "engine/AuthEngine.h"
 #include "storage/MemorySecretStore.h"
 #include "storage/StateFile.h"
+#include "storage/UserSettings.h"
 
 #include <QCoreApplication>
 #include <QFileInfo>
@@ -94,6 +96,16 @@ void AgentRuntime::startEngine(SecretStore &store, bool keychainOk, const QStrin
     m_engine->start(this, [this](Status st) {
         if (!st)
             qCWarning(lcEngine) << "engine start:" << st.error().message;
+        // The state file is loaded now: the approvals read their grants from it.
+        const UserSettings settings = UserSettings::load(UserSettings::defaultPath());
+        for (const QString &warning : settings.warnings)
+            qCWarning(lcBroker).noquote() << warning;
+        m_approvals = std::make_shared<ApprovalGate>(
+            *m_stateFile, m_clock,
+            ApprovalGate::Options{settings.approvalsRequired, settings.approvalTimeoutSeconds});
+        m_service->setApprovals(m_approvals);
+        if (!settings.approvalsRequired)
+            qCInfo(lcBroker) << "approvals are off (settings): every app of this user gets tokens";
         const Status listening = m_server->listen(m_socketPath);
         if (!listening) {
             qCCritical(lcBroker).noquote()

@@ -12,6 +12,7 @@
 namespace mcpauth {
 
 class AgentService;
+class ApprovalGate;
 class AuthEngine;
 class BrokerServer;
 class BrowserLauncher;
@@ -52,6 +53,7 @@ private:
     std::unique_ptr<AuthEngine> m_engine;
     std::unique_ptr<BrokerServer> m_server;
     std::unique_ptr<AgentService> m_service;
+    std::shared_ptr<ApprovalGate> m_approvals;
     TerminationSignals *m_signals = nullptr;
 };
 

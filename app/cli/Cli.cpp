@@ -1,4 +1,5 @@
 #include "Cli.h"
+#include "CliOutput.h"
 
 #include "broker/SocketPath.h"
 #include "common/Log.h"
@@ -24,19 +25,6 @@ namespace mcpauth {
 
 namespace {
 
-void out(const QString &text)
-{
-    const QByteArray bytes = text.toUtf8() + '\n';
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout);
-    std::fflush(stdout);
-}
-
-void err(const QString &text)
-{
-    const QByteArray bytes = QByteArrayLiteral("mcp-auth: ") + text.toUtf8() + '\n';
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stderr);
-}
-
 QString describeExpiry(qint64 expiresAt)
 {
     if (expiresAt <= 0)
@@ -61,9 +49,14 @@ Commands:
   proxy URL [options]                        stdio MCP server that relays to URL with the token
                                              (mcp-remote compatible; see: mcp-auth proxy --help)
   shutdown                                   ask the running agent to exit
+  approvals [--json]                         requests waiting for your approval
+  approve ID [--always|--while-running]      let that app have the server's tokens (once by default)
+  deny ID                                    refuse it
+  grants [--json]                            apps you allowed, with their last use
+  revoke-grant ID | --app PATH [--server URL] forget a grant
 
 Environment: MCP_AUTH_SOCK (agent socket), MCP_AUTH_BROWSER (program that opens the sign-in URL).
-Exit codes: 0 ok, 1 failed, 2 usage, 3 sign-in required, 4 agent unavailable.)";
+Exit codes: 0 ok, 1 failed, 2 usage, 3 sign-in required, 4 agent unavailable, 5 not approved.)";
 
 const char *kProxyUsage = R"(Usage: mcp-auth proxy URL [callback-port] [options]
 
@@ -111,6 +104,14 @@ void Cli::run()
         return cmdShutdown();
     if (m_command == QLatin1String("proxy"))
         return cmdProxy();
+    if (m_command == QLatin1String("approvals"))
+        return cmdApprovals();
+    if (m_command == QLatin1String("approve") || m_command == QLatin1String("deny"))
+        return cmdDecide(m_command == QLatin1String("deny"));
+    if (m_command == QLatin1String("grants"))
+        return cmdGrants();
+    if (m_command == QLatin1String("revoke-grant"))
+        return cmdRevokeGrant();
     if (m_command == QLatin1String("--version") || m_command == QLatin1String("version")) {
         out(QStringLiteral("mcp-auth " MCPAUTH_VERSION));
         return finish(Ok);
@@ -143,6 +144,8 @@ void Cli::fail(const Error &error)
     err(error.message);
     if (error.category == Error::Category::LoginRequired)
         return finish(LoginRequired);
+    if (error.code == QLatin1String("approval_denied") || error.code == QLatin1String("policy_denied"))
+        return finish(NotApproved);
     // No agent of ours to talk to: none answers, or what answers (or its folder) is not ours.
     static const QStringList unavailable = {
         QStringLiteral("agent_unavailable"), QStringLiteral("agent_impostor"),

@@ -2,6 +2,7 @@
 
 #include "broker/AgentClient.h"
 
+#include <QCommandLineParser>
 #include <QObject>
 #include <QStringList>
 
@@ -10,12 +11,13 @@ namespace mcpauth {
 /// The `mcp-auth` command line: parses one command, talks to the agent (starting it when none
 /// answers), prints the result and quits the event loop with the exit code.
 ///
-/// Exit codes: 0 success, 1 failure, 2 usage, 3 sign-in required, 4 agent unavailable.
+/// Exit codes: 0 success, 1 failure, 2 usage, 3 sign-in required, 4 agent unavailable, 5 not approved
+/// (the user or IT policy did not allow this app).
 class Cli : public QObject
 {
     Q_OBJECT
 public:
-    enum ExitCode { Ok = 0, Failure = 1, Usage = 2, LoginRequired = 3, AgentUnavailable = 4 };
+    enum ExitCode { Ok = 0, Failure = 1, Usage = 2, LoginRequired = 3, AgentUnavailable = 4, NotApproved = 5 };
 
     /// `identity` checks who serves the agent socket; it must outlive the Cli.
     Cli(QStringList arguments, const PeerIdentityProvider &identity, QObject *parent = nullptr);
@@ -34,6 +36,13 @@ private:
     void cmdLogout();
     void cmdShutdown();
     void cmdProxy();
+    // CliApprovals.cpp
+    void cmdApprovals();
+    void cmdDecide(bool deny);
+    void cmdGrants();
+    void cmdRevokeGrant();
+    /// Parses the arguments after the command with `parser`; false (and usage) when they are wrong.
+    bool parseRest(QCommandLineParser &parser, int positionals, const QString &what);
 
     QStringList m_args;
     const PeerIdentityProvider &m_identity;

@@ -29,18 +29,18 @@ struct AccessRequest
 class AccessGate
 {
 public:
-    using Decision = std::function<void(Status)>;
+    using Answer = std::function<void(Status)>;
     virtual ~AccessGate() = default;
     /// Decides, now or later (an approval waits for the user), and calls `done` once, unless
     /// `context` is destroyed first (the caller hung up).
-    virtual void check(const AccessRequest &request, QObject *context, Decision done) = 0;
+    virtual void check(const AccessRequest &request, QObject *context, Answer done) = 0;
 };
 
 /// Lets every request through: the gate until approvals are switched on.
 class OpenGate : public AccessGate
 {
 public:
-    void check(const AccessRequest &, QObject *, Decision done) override { done(okStatus()); }
+    void check(const AccessRequest &, QObject *, Answer done) override { done(okStatus()); }
 };
 
 } // namespace mcpauth

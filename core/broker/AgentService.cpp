@@ -1,5 +1,6 @@
 #include "broker/AgentService.h"
 
+#include "approvals/ApprovalGate.h"
 #include "broker/BrokerServer.h"
 #include "broker/JsonRpcConnection.h"
 #include "broker/RpcErrors.h"
@@ -109,6 +110,12 @@ void AgentService::setGate(std::shared_ptr<AccessGate> gate)
     m_gate = gate ? std::move(gate) : std::make_shared<OpenGate>();
 }
 
+void AgentService::setApprovals(std::shared_ptr<ApprovalGate> approvals)
+{
+    m_approvals = approvals;
+    setGate(std::move(approvals));
+}
+
 void AgentService::setKeychainStatus(bool available, const QString &detail)
 {
     m_keychainAvailable = available;
@@ -125,6 +132,10 @@ const QHash<QString, AgentService::Method> &AgentService::methods()
         {QStringLiteral("servers/list"), {&AgentService::serversList, false}},
         {QStringLiteral("agent/status"), {&AgentService::agentStatus, false}},
         {QStringLiteral("agent/shutdown"), {&AgentService::agentShutdown, false}},
+        {QStringLiteral("approvals/list"), {&AgentService::approvalsList, false}},
+        {QStringLiteral("approvals/decide"), {&AgentService::approvalsDecide, false}},
+        {QStringLiteral("grants/list"), {&AgentService::grantsList, false}},
+        {QStringLiteral("grants/revoke"), {&AgentService::grantsRevoke, false}},
     };
     return table;
 }
@@ -287,6 +298,43 @@ void AgentService::agentShutdown(const Call &call, Reply reply)
     reply(Json::object());
     // Let the reply leave before the event loop stops.
     QTimer::singleShot(50, this, [this] { Q_EMIT shutdownRequested(); });
+}
+
+void AgentService::approvalsList(const Call &, Reply reply)
+{
+    reply(Json{{"approvals", m_approvals ? m_approvals->pending() : Json::array()},
+               {"required", m_approvals && m_approvals->options().required}});
+}
+
+void AgentService::approvalsDecide(const Call &call, Reply reply)
+{
+    const QString id = jsonString(call.params, "id");
+    const std::optional<ApprovalGate::Decision> decision =
+        ApprovalGate::decisionFromName(jsonString(call.params, "decision"));
+    if (id.isEmpty() || !decision)
+        return reply(invalidParams(
+            QStringLiteral("params: id, and decision one of once, while-running, always, deny")));
+    if (!m_approvals)
+        return reply(invalidParams(QStringLiteral("approvals are off: nothing waits for a decision")));
+    const Status st = m_approvals->decide(id, *decision, call.connection ? call.connection->peer().app : AppIdentity());
+    if (!st)
+        return reply(st.error());
+    reply(Json::object());
+}
+
+void AgentService::grantsList(const Call &, Reply reply)
+{
+    reply(Json{{"grants", m_approvals ? m_approvals->grants() : Json::array()}});
+}
+
+void AgentService::grantsRevoke(const Call &call, Reply reply)
+{
+    const QString id = jsonString(call.params, "id");
+    const QString app = jsonString(call.params, "app");
+    if (id.isEmpty() == app.isEmpty())
+        return reply(invalidParams(QStringLiteral("params: id, or app (and server)")));
+    const int removed = m_approvals ? m_approvals->revoke(id, app, jsonString(call.params, "server")) : 0;
+    reply(Json{{"revoked", removed}});
 }
 
 } // namespace mcpauth

@@ -14,6 +14,7 @@
 
 namespace mcpauth {
 
+class ApprovalGate;
 class AuthEngine;
 class BrokerServer;
 class JsonRpcConnection;
@@ -32,6 +33,10 @@ class JsonRpcConnection;
 /// | servers/list  | —                                        | servers: [{resource, issuer, state, …}]    | no   |
 /// | agent/status  | —                                        | version, pid, keychain{available, backend} | no   |
 /// | agent/shutdown| —                                        | {} then the agent exits                    | no   |
+/// | approvals/list| —                                        | approvals: [{id, app, executable, server, scopes, …}] | no |
+/// | approvals/decide | id, decision (once, while-running, always, deny) | {}                             | no   |
+/// | grants/list   | —                                        | grants: [{id, kind, app, executable, server, lastUsedAt, …}] | no |
+/// | grants/revoke | id, or app (path or key) and server?     | revoked (count)                            | no   |
 class AgentService : public QObject
 {
     Q_OBJECT
@@ -43,6 +48,8 @@ public:
     /// Status text for `agent/status`'s keychain field (set by the composition root after probing).
     void setKeychainStatus(bool available, const QString &detail);
     void setGate(std::shared_ptr<AccessGate> gate);
+    /// The user's approvals: the gate, and what approvals/* and grants/* answer from.
+    void setApprovals(std::shared_ptr<ApprovalGate> approvals);
 
 Q_SIGNALS:
     /// Fires once when a client asked the agent to exit (after the reply is written).
@@ -80,9 +87,14 @@ private:
     void serversList(const Call &call, Reply reply);
     void agentStatus(const Call &call, Reply reply);
     void agentShutdown(const Call &call, Reply reply);
+    void approvalsList(const Call &call, Reply reply);
+    void approvalsDecide(const Call &call, Reply reply);
+    void grantsList(const Call &call, Reply reply);
+    void grantsRevoke(const Call &call, Reply reply);
 
     AuthEngine &m_engine;
     std::shared_ptr<AccessGate> m_gate;
+    std::shared_ptr<ApprovalGate> m_approvals;
     bool m_keychainAvailable = false;
     QString m_keychainDetail;
     /// The last live keychain check: agent/status reuses it for a moment instead of writing to the

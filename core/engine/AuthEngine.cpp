@@ -603,9 +603,11 @@ void AuthEngine::saveRecord(ServerSession *s)
 
 void AuthEngine::persist()
 {
-    Json out = m_state;
-    m_clients->saveInto(out);
-    const Status st = m_stateFile.save(out);
+    // Only the engine's own keys: the approvals keep theirs in the same file.
+    const Status st = m_stateFile.update([this](Json &document) {
+        document[kServers] = m_state[kServers];
+        m_clients->saveInto(document);
+    });
     if (!st)
         qCWarning(lcStorage) << "could not save state:" << st.error().message;
 }

@@ -66,8 +66,10 @@ Error StateFile::moveAside(const QString &why) const
 Result<Json> StateFile::load() const
 {
     QFile file(m_path);
-    if (!file.exists())
+    if (!file.exists()) {
+        m_document = Json::object();
         return Json::object();
+    }
     if (!file.open(QIODevice::ReadOnly))
         return moveAside(QStringLiteral("cannot be read (%1)").arg(file.errorString()));
     if (file.size() > maxBytes)
@@ -77,7 +79,20 @@ Result<Json> StateFile::load() const
     auto parsed = parseJsonObject(bytes, QStringLiteral("state file"));
     if (!parsed)
         return moveAside(QStringLiteral("is not a JSON object"));
+    m_document = parsed.value();
     return std::move(parsed).value();
+}
+
+Status StateFile::update(const std::function<void(Json &document)> &change)
+{
+    Json document = Json::object();
+    if (m_document) {
+        document = *m_document;
+    } else if (Result<Json> loaded = load()) {
+        document = std::move(loaded).value();
+    }
+    change(document);
+    return save(document);
 }
 
 Status StateFile::save(const Json &state) const
@@ -106,6 +121,7 @@ Status StateFile::save(const Json &state) const
     if (file.write(bytes) != bytes.size() || !file.commit())
         return Error::config(QStringLiteral("state_unwritable"),
                              QStringLiteral("cannot write %1: %2").arg(m_path, file.errorString()));
+    m_document = state;
     return okStatus();
 }
 

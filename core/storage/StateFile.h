@@ -5,6 +5,9 @@
 
 #include <QString>
 
+#include <functional>
+#include <optional>
+
 namespace mcpauth {
 
 /// The agent's non-secret state as one JSON object on disk: server list, metadata cache,
@@ -25,6 +28,11 @@ public:
     Result<Json> load() const;
     /// Replace the file with `state` (must be an object), atomically, mode 0600.
     Status save(const Json &state) const;
+    /// Several owners share the file, each writing its own top-level keys (the engine its servers
+    /// and clients, the approvals their grants): change the last loaded or saved document with
+    /// `change` and save it, so no owner overwrites another's keys with a stale copy. Loads first
+    /// when nothing was loaded yet (a file that cannot be read counts as empty).
+    Status update(const std::function<void(Json &document)> &change);
 
     /// `$XDG_DATA_HOME/mcp-auth-agent/state.json` (the platform's generic data folder elsewhere).
     static QString defaultPath();
@@ -35,6 +43,7 @@ private:
     Error moveAside(const QString &why) const;
 
     QString m_path;
+    mutable std::optional<Json> m_document; ///< what load() read or save() wrote last
 };
 
 } // namespace mcpauth

@@ -28,10 +28,10 @@ class RecordingGate : public AccessGate
 {
 public:
     QList<AccessRequest> asked;
-    QList<Decision> waiting;
+    QList<Answer> waiting;
     std::optional<Status> answerNow; ///< decide at once with this; unset: wait for decide()
 
-    void check(const AccessRequest &request, QObject *, Decision done) override
+    void check(const AccessRequest &request, QObject *, Answer done) override
     {
         asked << request;
         if (answerNow)
@@ -40,7 +40,7 @@ public:
     }
     void decide(const Status &decision)
     {
-        for (const Decision &d : std::exchange(waiting, {}))
+        for (const Answer &d : std::exchange(waiting, {}))
             d(decision);
     }
 };

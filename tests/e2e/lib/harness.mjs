@@ -4,7 +4,7 @@
 // then SIGTERM/SIGKILL by pid. Nothing here prints a token.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, lstatSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, lstatSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -175,7 +175,12 @@ export async function withMcpClient(url, token, fn) {
 // ---------------------------------------------------------------------------------------------
 // Sandbox: a private HOME/XDG tree, socket path and browser log per test suite
 
-export function makeSandbox(label = 'e2e') {
+/**
+ * A private sandbox. `approvals: true` leaves the agent's approvals on (the product's default), so
+ * every new app waits for `mcp-auth approve`; otherwise the sandbox's settings turn them off, as on
+ * a single-user machine, for tests about everything else.
+ */
+export function makeSandbox(label = 'e2e', { approvals = false } = {}) {
     const root = mkdtempSync(path.join(os.tmpdir(), `mcp-auth-${label}-`));
     const dirs = {
         HOME: path.join(root, 'home'),
@@ -186,6 +191,11 @@ export function makeSandbox(label = 'e2e') {
         XDG_RUNTIME_DIR: path.join(root, 'run')
     };
     for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!approvals) {
+        mkdirSync(path.join(dirs.XDG_CONFIG_HOME, 'mcp-auth-agent'), { recursive: true, mode: 0o700 });
+        writeFileSync(path.join(dirs.XDG_CONFIG_HOME, 'mcp-auth-agent', 'settings.json'),
+            JSON.stringify({ approvals: { required: false } }), { mode: 0o600 });
+    }
     const socket = path.join(dirs.XDG_RUNTIME_DIR, 'mcp-auth.sock');
     const browserLog = path.join(root, 'browser.log');
     const env = {
