@@ -6,6 +6,7 @@
 #include "PlatformPeerIdentity.h"
 #include "TerminationSignals.h"
 #include "approvals/ApprovalGate.h"
+#include "audit/AuditLog.h"
 #include "broker/AgentService.h"
 #include "broker/BrokerServer.h"
 #include "broker/SocketPath.h"
@@ -104,6 +105,17 @@ void AgentRuntime::startEngine(SecretStore &store, bool keychainOk, const QStrin
             *m_stateFile, m_clock,
             ApprovalGate::Options{settings.approvalsRequired, settings.approvalTimeoutSeconds});
         m_service->setApprovals(m_approvals);
+        m_audit = std::make_unique<AuditLog>(AuditLog::defaultPath(), m_clock, AuditLog::Options{});
+        m_approvals->setAudit(m_audit.get());
+        m_service->setAudit(m_audit.get());
+        connect(m_engine.get(), &AuthEngine::refreshed, m_audit.get(),
+                [audit = m_audit.get()](const QString &resource, const QString &issuer, const QString &scope,
+                                        const QString &outcome) {
+                    audit->record(QStringLiteral("refresh"), Json{{"server", toStd(resource)},
+                                                                  {"issuer", toStd(issuer)},
+                                                                  {"scopes", toStd(scope)},
+                                                                  {"outcome", toStd(outcome)}});
+                });
         if (!settings.approvalsRequired)
             qCInfo(lcBroker) << "approvals are off (settings): every app of this user gets tokens";
         const Status listening = m_server->listen(m_socketPath);

@@ -13,6 +13,7 @@ namespace mcpauth {
 
 class AgentService;
 class ApprovalGate;
+class AuditLog;
 class AuthEngine;
 class BrokerServer;
 class BrowserLauncher;
@@ -50,6 +51,7 @@ private:
     std::unique_ptr<StateFile> m_stateFile;
     std::unique_ptr<BrowserLauncher> m_browser;
     std::unique_ptr<PeerIdentityProvider> m_identity;
+    std::unique_ptr<AuditLog> m_audit; ///< declared before its users, so it outlives them
     std::unique_ptr<AuthEngine> m_engine;
     std::unique_ptr<BrokerServer> m_server;
     std::unique_ptr<AgentService> m_service;

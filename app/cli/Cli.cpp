@@ -54,6 +54,7 @@ Commands:
   deny ID                                    refuse it
   grants [--json]                            apps you allowed, with their last use
   revoke-grant ID | --app PATH [--server URL] forget a grant
+  audit [--since 2h] [--server URL] [--json] who got which server's tokens, sign-ins, approvals
 
 Environment: MCP_AUTH_SOCK (agent socket), MCP_AUTH_BROWSER (program that opens the sign-in URL).
 Exit codes: 0 ok, 1 failed, 2 usage, 3 sign-in required, 4 agent unavailable, 5 not approved.)";
@@ -112,6 +113,8 @@ void Cli::run()
         return cmdGrants();
     if (m_command == QLatin1String("revoke-grant"))
         return cmdRevokeGrant();
+    if (m_command == QLatin1String("audit"))
+        return cmdAudit();
     if (m_command == QLatin1String("--version") || m_command == QLatin1String("version")) {
         out(QStringLiteral("mcp-auth " MCPAUTH_VERSION));
         return finish(Ok);

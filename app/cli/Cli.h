@@ -41,6 +41,8 @@ private:
     void cmdDecide(bool deny);
     void cmdGrants();
     void cmdRevokeGrant();
+    // CliAudit.cpp
+    void cmdAudit();
     /// Parses the arguments after the command with `parser`; false (and usage) when they are wrong.
     bool parseRest(QCommandLineParser &parser, int positionals, const QString &what);
 

@@ -1,5 +1,6 @@
 #include "approvals/ApprovalGate.h"
 
+#include "audit/AuditLog.h"
 #include "common/Clock.h"
 #include "common/Log.h"
 #include "common/Random.h"
@@ -139,6 +140,7 @@ void ApprovalGate::decideNow(const AccessRequest &request, const QString &sha256
     connect(context, &QObject::destroyed, this, [this, context] { dropWaitersOf(context); });
     qCInfo(lcBroker).noquote() << QStringLiteral("approval %1: %2 asks for %3 (mcp-auth approve %1)")
                                       .arg(id, app.displayName(), server);
+    audit(QStringLiteral("approval.asked"), p, Json::object());
     m_pendingByKey.insert(key, id);
     m_pending.insert(id, std::move(p));
     Q_EMIT pendingChanged();
@@ -154,10 +156,29 @@ void ApprovalGate::finish(const QString &id, const Status &outcome)
     m_pendingByKey.remove(p.key);
     p.timer->stop();
     p.timer->deleteLater();
+    if (!p.waiters.isEmpty())
+        audit(QStringLiteral("approval.decided"), p,
+              Json{{"outcome", outcome ? "allowed" : "denied"}, {"reason", toStd(outcome ? QString() : outcome.error().reason)}});
     for (const Waiter &w : std::as_const(p.waiters))
         if (w.context)
             w.done(outcome);
     Q_EMIT pendingChanged();
+}
+
+void ApprovalGate::audit(const QString &event, const Pending &p, Json fields)
+{
+    if (!m_audit)
+        return;
+    fields["id"] = toStd(p.id);
+    fields["app"] = toStd(p.app.displayName());
+    fields["executable"] = toStd(p.app.executable);
+    if (!p.sha256.isEmpty())
+        fields["sha256"] = toStd(p.sha256);
+    fields["server"] = toStd(p.server);
+    fields["scopes"] = toStd(p.scopes);
+    if (fields.contains("reason") && fields["reason"] == "")
+        fields.erase("reason");
+    m_audit->record(event, std::move(fields));
 }
 
 void ApprovalGate::dropWaitersOf(QObject *context)
@@ -185,6 +206,14 @@ Status ApprovalGate::decide(const QString &id, Decision decision, const AppIdent
                                      QStringLiteral("%1 cannot approve its own request").arg(p.app.name()));
     qCInfo(lcBroker).noquote() << "approval" << id << "decided:"
                                << (decision == Decision::Deny ? "deny" : "allow");
+    if (m_audit)
+        m_audit->record(QStringLiteral("approval.decision"),
+                        Json{{"id", toStd(id)},
+                             {"decision", decision == Decision::Deny           ? "deny"
+                                          : decision == Decision::Once         ? "once"
+                                          : decision == Decision::WhileRunning ? "while-running"
+                                                                               : "always"},
+                             {"by", toStd(decider.isKnown() ? decider.displayName() : QStringLiteral("unknown"))}});
     if (decision == Decision::Deny) {
         finish(id, Error::approvalDenied(QStringLiteral("user"),
                                          QStringLiteral("the user did not allow %1 to use %2")
@@ -275,10 +304,15 @@ int ApprovalGate::revoke(const QString &id, const QString &app, const QString &s
 {
     const QString serverName = server.isEmpty() ? QString() : serverKey(QUrl(server));
     const auto [removed, always] = m_grants.removeIf([&](const Grant &g) {
-        if (!id.isEmpty())
-            return g.id == id;
-        return (g.executable == app || g.appKey == app || g.appName == app) &&
-               (serverName.isEmpty() || g.server == serverName);
+        const bool match = !id.isEmpty() ? g.id == id
+                                         : (g.executable == app || g.appKey == app || g.appName == app) &&
+                                               (serverName.isEmpty() || g.server == serverName);
+        if (match && m_audit)
+            m_audit->record(QStringLiteral("grant.revoked"),
+                            Json{{"id", toStd(g.id)}, {"kind", toStd(Grant::kindName(g.kind))},
+                                 {"app", toStd(g.appName)}, {"executable", toStd(g.executable)},
+                                 {"server", toStd(g.server)}});
+        return match;
     });
     if (always)
         saveGrants();

@@ -14,6 +14,7 @@
 
 namespace mcpauth {
 
+class AuditLog;
 class Clock;
 class StateFile;
 
@@ -56,6 +57,10 @@ public:
     int revoke(const QString &id, const QString &app, const QString &server);
 
     static std::optional<Decision> decisionFromName(const QString &name);
+    /// Where approvals asked and decided, and grants revoked, are recorded; none by default.
+    void setAudit(AuditLog *audit) { m_audit = audit; }
+    /// The SHA-256 of `app`'s binary when it is known already (for the audit log), else empty.
+    QString knownHash(const AppIdentity &app) const { return m_hasher.cached(app.fingerprint); }
     const Options &options() const { return m_options; }
 
 Q_SIGNALS:
@@ -91,6 +96,9 @@ private:
     void saveGrants();
     void markUsed();
 
+    void audit(const QString &event, const Pending &p, Json fields);
+
+    AuditLog *m_audit = nullptr;
     StateFile &m_state;
     const Clock &m_clock;
     Options m_options;

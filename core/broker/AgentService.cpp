@@ -1,11 +1,13 @@
 #include "broker/AgentService.h"
 
 #include "approvals/ApprovalGate.h"
+#include "audit/AuditLog.h"
 #include "broker/BrokerServer.h"
 #include "broker/JsonRpcConnection.h"
 #include "broker/RpcErrors.h"
 #include "common/Log.h"
 #include "discovery/MetadataFields.h"
+#include "discovery/ResourceUri.h"
 #include "engine/AuthEngine.h"
 
 #include <QCoreApplication>
@@ -189,12 +191,47 @@ void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString 
     call.resource = resource.value();
     qCInfo(lcBroker) << method << call.resource.toString() << "for" << c->peer().displayName();
     const AccessRequest request{c->peer(), method, call.resource, jsonString(call.params, "scope")};
-    m_gate->check(request, c, [this, call, reply, handler](Status decision) {
-        if (!decision)
-            return reply(decision.error());
-        if (call.connection)
-            (this->*handler)(call, reply);
+    const Reply audited = !m_audit ? reply : Reply([this, call, reply, app = c->peer().app](Result<Json> r) {
+        auditCall(call, app, r);
+        reply(std::move(r));
     });
+    m_gate->check(request, c, [this, call, audited, handler](Status decision) {
+        if (!decision)
+            return audited(decision.error());
+        if (call.connection)
+            (this->*handler)(call, audited);
+    });
+}
+
+// What the audit log keeps of a call that acted for a server: who, which server, the outcome; never
+// a token (the result is not looked at beyond its scope and `revoked`).
+void AgentService::auditCall(const Call &call, const AppIdentity &app, const Result<Json> &result)
+{
+    const Result<QUrl> canonical = ResourceUri::canonical(call.resource);
+    const QString server = canonical ? ResourceUri::toString(canonical.value()) : call.resource.toString();
+    const QString outcome = result ? QStringLiteral("ok")
+                            : result.error().reason.isEmpty() ? result.error().code
+                                                              : QStringLiteral("denied: ") + result.error().reason;
+    if (call.method == QLatin1String("token/get"))
+        return m_audit->countToken(app.displayName(), app.executable, server, outcome);
+    const char *event = call.method == QLatin1String("login/start") ? "signin"
+                        : call.method == QLatin1String("logout")    ? "signout"
+                                                                     : "configure";
+    Json fields{{"app", toStd(app.displayName())}, {"executable", toStd(app.executable)},
+                {"server", toStd(server)}, {"outcome", toStd(outcome)}};
+    if (const QString sha = m_approvals ? m_approvals->knownHash(app) : QString(); !sha.isEmpty())
+        fields["sha256"] = toStd(sha);
+    const QList<ServerStatus> servers = m_engine.servers();
+    for (const ServerStatus &s : servers)
+        if (s.resource == server && !s.issuer.isEmpty())
+            fields["issuer"] = toStd(s.issuer);
+    if (result && result->contains("scope"))
+        fields["scopes"] = (*result)["scope"];
+    else if (!jsonString(call.params, "scope").isEmpty())
+        fields["scopes"] = toStd(jsonString(call.params, "scope"));
+    if (result && result->contains("revoked"))
+        fields["revoked"] = (*result)["revoked"];
+    m_audit->record(QString::fromLatin1(event), std::move(fields));
 }
 
 void AgentService::tokenGet(const Call &call, Reply reply)

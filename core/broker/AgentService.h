@@ -15,6 +15,8 @@
 namespace mcpauth {
 
 class ApprovalGate;
+class AuditLog;
+struct AppIdentity;
 class AuthEngine;
 class BrokerServer;
 class JsonRpcConnection;
@@ -50,6 +52,8 @@ public:
     void setGate(std::shared_ptr<AccessGate> gate);
     /// The user's approvals: the gate, and what approvals/* and grants/* answer from.
     void setApprovals(std::shared_ptr<ApprovalGate> approvals);
+    /// Where hand-outs, sign-ins and sign-outs are recorded (with who asked); none by default.
+    void setAudit(AuditLog *audit) { m_audit = audit; }
 
 Q_SIGNALS:
     /// Fires once when a client asked the agent to exit (after the reply is written).
@@ -80,6 +84,8 @@ private:
     void onConnection(JsonRpcConnection *connection);
     void dispatch(JsonRpcConnection *c, const Json &id, const QString &method, const Json &params);
 
+    void auditCall(const Call &call, const AppIdentity &app, const Result<Json> &result);
+
     void tokenGet(const Call &call, Reply reply);
     void loginStart(const Call &call, Reply reply);
     void serverConfigure(const Call &call, Reply reply);
@@ -95,6 +101,7 @@ private:
     AuthEngine &m_engine;
     std::shared_ptr<AccessGate> m_gate;
     std::shared_ptr<ApprovalGate> m_approvals;
+    AuditLog *m_audit = nullptr;
     bool m_keychainAvailable = false;
     QString m_keychainDetail;
     /// The last live keychain check: agent/status reuses it for a moment instead of writing to the

@@ -249,6 +249,7 @@ void AuthEngine::finishRefresh(ServerSession *s, const Result<TokenSet> &result)
             s->lastError.clear();
             saveRecord(s);
             Q_EMIT serversChanged();
+            Q_EMIT refreshed(s->resourceString(), s->issuer, s->tokens.scope, QStringLiteral("ok"));
             ServerSession::resolve(s->tokenWaiters, s->tokens);
             runAfterRefresh(s);
         });
@@ -257,6 +258,7 @@ void AuthEngine::finishRefresh(ServerSession *s, const Result<TokenSet> &result)
     s->activity = ServerSession::Activity::Idle;
     const Error &e = result.error();
     s->lastError = e.message;
+    Q_EMIT refreshed(s->resourceString(), s->issuer, s->tokens.scope, e.code);
     if (e.category == Error::Category::LoginRequired) {
         // invalid_grant: the grant is gone (revoked, expired, or reuse detected). Sign in again.
         dropTokens(s, e.message);
