@@ -4,12 +4,14 @@
 import net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import * as h from '../tests/e2e/lib/harness.mjs';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const CALLS = Number(process.env.BENCH_CALLS ?? 500);
 const CLI_RUNS = Number(process.env.BENCH_CLI_RUNS ?? 50);
 const STORM = Number(process.env.BENCH_STORM ?? 200);
+const LOADGEN_SECONDS = Number(process.env.BENCH_LOADGEN_SECONDS ?? 5);
 
 const pct = (xs, p) => {
     const s = [...xs].sort((a, b) => a - b);
@@ -56,6 +58,8 @@ async function main() {
     const as = await h.startAuthServer({ atTtl: 3600 });
     const mcp = await h.startMcpServer(as.issuer);
     const sandbox = h.makeSandbox('bench');
+    // The agent as users run it: default log levels (the e2e sandboxes log everything).
+    delete sandbox.env.QT_LOGGING_RULES;
     const rows = [];
     try {
         const login = await h.runCli(sandbox, ['login', mcp.url]);
@@ -82,6 +86,26 @@ async function main() {
         const timed = spawnSync('/usr/bin/time', ['-f', '%M', cli, 'token', mcp.url], { env: sandbox.env, encoding: 'utf8' });
         const peakKiB = Number(timed.stderr.trim().split('\n').pop());
         rows.push(['mcp-auth token peak RSS', `${(peakKiB / 1024).toFixed(1)} MiB`]);
+
+        // 3. The floor: the C++ load generator against an echo server on a Unix socket and against
+        //    the agent, same client loop, 1 and 64 clients (issue 8.5).
+        const loadgen = path.join(path.resolve(process.env.MCP_AUTH_BUILD_DIR), 'bench', 'mcpauth-loadgen');
+        const floor = {};
+        for (const clients of [1, 64]) {
+            const run = spawnSync(loadgen, [sandbox.socket, mcp.url, String(clients), String(LOADGEN_SECONDS)],
+                { env: sandbox.env, encoding: 'utf8', timeout: (LOADGEN_SECONDS * 2 + 30) * 1000 });
+            if (run.status !== 0) throw new Error(`mcpauth-loadgen failed: ${run.stderr}`);
+            for (const line of run.stdout.trim().split('\n')) {
+                const r = JSON.parse(line);
+                floor[`${r.target}/${clients}`] = r;
+                rows.push([`loadgen ${r.target}, ${clients} client${clients > 1 ? 's' : ''} × ${LOADGEN_SECONDS} s`,
+                    `p50 ${(r.p50Us / 1000).toFixed(3)} ms, p99 ${(r.p99Us / 1000).toFixed(3)} ms, ${r.perSecond} calls/s, ${r.errors} errors`]);
+            }
+        }
+        const latRatio = floor['agent/1'].p50Us / Math.max(1, floor['echo/1'].p50Us);
+        const thrRatio = floor['agent/64'].perSecond / Math.max(1, floor['echo/64'].perSecond);
+        rows.push(['target median latency, 1 client ≤ 2× echo', `${latRatio.toFixed(2)}×  ${latRatio <= 2 ? 'PASS' : 'MISS'}`]);
+        rows.push(['target throughput, 64 clients ≥ 0.5× echo', `${thrRatio.toFixed(2)}×  ${thrRatio >= 0.5 ? 'PASS' : 'MISS'}`]);
 
         const loaded = procStatus(agentPid);
         rows.push(['agent RSS idle after sign-in / after load (peak)', `${idle.rss.toFixed(1)} / ${loaded.rss.toFixed(1)} MiB (${loaded.hwm.toFixed(1)} MiB)`]);

@@ -99,7 +99,7 @@ void ApprovalGate::decideNow(const AccessRequest &request, const QString &sha256
                              AccessGate::Answer done)
 {
     const AppIdentity &app = request.caller.app;
-    const QString server = serverKey(request.resource);
+    const QString server = request.server.isEmpty() ? serverKey(request.resource) : request.server;
     if (Grant *grant = m_grants.find(app, sha256, server)) {
         grant->lastUsedAt = m_clock.now();
         ++grant->uses;

@@ -18,6 +18,7 @@ struct AccessRequest
     PeerInfo caller;   ///< who the kernel says is asking (never a name the caller sent)
     QString method;    ///< the socket method: token/get, login/start, server/configure, logout
     QUrl resource;     ///< the MCP server
+    QString server;    ///< its canonical resource URI (ResourceUri::toString), as grants name it
     QString scope;     ///< scopes asked for; empty: the server's defaults
 };
 

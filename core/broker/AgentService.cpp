@@ -166,7 +166,7 @@ void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString 
         c->sendError(id, RpcError::MethodNotFound, QStringLiteral("unknown method: ") + method.left(64));
         return;
     }
-    Call call{conn, method, params.is_object() ? params : Json::object(), QUrl()};
+    Call call{conn, method, params.is_object() ? params : Json::object(), QUrl(), QString()};
     const Handler handler = it->handler;
     if (!it->gated)
         return (this->*handler)(call, reply);
@@ -182,15 +182,20 @@ void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString 
         c->close();
         return;
     }
-    const Result<QUrl> resource = resourceParam(call.params);
-    if (!resource)
-        return reply(resource.error());
+    const Result<Resource> server = resource(call.params);
+    if (!server)
+        return reply(server.error());
     if (it->validate)
         if (const Status valid = it->validate(call.params); !valid)
             return reply(valid.error());
-    call.resource = resource.value();
-    qCInfo(lcBroker) << method << call.resource.toString() << "for" << c->peer().displayName();
-    const AccessRequest request{c->peer(), method, call.resource, jsonString(call.params, "scope")};
+    call.resource = server->url;
+    call.server = server->canonical;
+    // The hot path (token/get) logs nothing at the default level.
+    if (method == QLatin1String("token/get"))
+        qCDebug(lcBroker) << method << call.server << "for" << c->peer().displayName();
+    else
+        qCInfo(lcBroker) << method << call.server << "for" << c->peer().displayName();
+    const AccessRequest request{c->peer(), method, call.resource, call.server, jsonString(call.params, "scope")};
     const Reply audited = !m_audit ? reply : Reply([this, call, reply, app = c->peer().app](Result<Json> r) {
         auditCall(call, app, r);
         reply(std::move(r));
@@ -203,12 +208,27 @@ void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString 
     });
 }
 
+Result<AgentService::Resource> AgentService::resource(const Json &params)
+{
+    const QString text = jsonString(params, "resource");
+    if (const auto it = m_resources.constFind(text); it != m_resources.constEnd())
+        return *it;
+    const Result<QUrl> url = resourceParam(params);
+    if (!url)
+        return url.error();
+    const Result<QUrl> canonical = ResourceUri::canonical(url.value());
+    Resource r{url.value(), canonical ? ResourceUri::toString(canonical.value()) : url->toString()};
+    if (m_resources.size() >= maxCachedResources)
+        m_resources.clear(); // a client sending endless distinct URLs gets no memory of them
+    m_resources.insert(text, r);
+    return r;
+}
+
 // What the audit log keeps of a call that acted for a server: who, which server, the outcome; never
 // a token (the result is not looked at beyond its scope and `revoked`).
 void AgentService::auditCall(const Call &call, const AppIdentity &app, const Result<Json> &result)
 {
-    const Result<QUrl> canonical = ResourceUri::canonical(call.resource);
-    const QString server = canonical ? ResourceUri::toString(canonical.value()) : call.resource.toString();
+    const QString &server = call.server;
     const QString outcome = result ? QStringLiteral("ok")
                             : result.error().reason.isEmpty() ? result.error().code
                                                               : QStringLiteral("denied: ") + result.error().reason;

@@ -68,6 +68,7 @@ private:
         QString method;
         Json params;
         QUrl resource;
+        QString server; ///< the canonical form of `resource`
     };
     using Reply = std::function<void(Result<Json>)>;
     using Handler = void (AgentService::*)(const Call &call, Reply reply);
@@ -97,6 +98,17 @@ private:
     void approvalsDecide(const Call &call, Reply reply);
     void grantsList(const Call &call, Reply reply);
     void grantsRevoke(const Call &call, Reply reply);
+
+    /// params.resource → the URL and its canonical form, so the hot path parses a URL once per
+    /// distinct string, not once per request. Bounded: cleared past maxCachedResources.
+    struct Resource
+    {
+        QUrl url;
+        QString canonical;
+    };
+    Result<Resource> resource(const Json &params);
+    QHash<QString, Resource> m_resources;
+    static constexpr qsizetype maxCachedResources = 256;
 
     AuthEngine &m_engine;
     std::shared_ptr<AccessGate> m_gate;

@@ -268,6 +268,9 @@ void JsonRpcConnection::writeMessage(const Json &message)
     QByteArray bytes = toBytes(message);
     bytes.append('\n');
     m_socket->write(bytes);
+    // Hand it to the kernel now rather than on the next turn of the event loop: the answer to a
+    // cached token/get leaves within the same wake-up that read its request.
+    m_socket->flush();
 }
 
 void JsonRpcConnection::close()

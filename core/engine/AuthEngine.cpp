@@ -181,14 +181,16 @@ void AuthEngine::deliverToken(ServerSession *s, const QString &scope, qint64 min
                               TokenCallback done)
 {
     using A = ServerSession::Activity;
-    const Error inProgress = Error::loginRequired(
-        QStringLiteral("sign-in to %1 is in progress in the browser").arg(s->mcpUrl.toString()));
+    const auto inProgress = [s] {
+        return Error::loginRequired(
+            QStringLiteral("sign-in to %1 is in progress in the browser").arg(s->mcpUrl.toString()));
+    };
     if (s->activity == A::Refreshing) {
         s->tokenWaiters.append({context, std::move(done)});
         return;
     }
     if (s->tokenState != ServerSession::TokenState::Present) {
-        done(s->activity == A::SigningIn ? inProgress : notSignedIn(s));
+        done(s->activity == A::SigningIn ? inProgress() : notSignedIn(s));
         return;
     }
     if (!scope.isEmpty() && !scopeSet(s->tokens.scope).contains(scopeSet(scope))) {
@@ -208,7 +210,7 @@ void AuthEngine::deliverToken(ServerSession *s, const QString &scope, qint64 min
         return;
     }
     if (s->activity == A::SigningIn) {
-        done(inProgress); // the sign-in brings fresh tokens; no refresh alongside it
+        done(inProgress()); // the sign-in brings fresh tokens; no refresh alongside it
         return;
     }
     if (!s->tokens.hasRefreshToken()) {

@@ -178,9 +178,10 @@ export async function withMcpClient(url, token, fn) {
 /**
  * A private sandbox. `approvals: true` leaves the agent's approvals on (the product's default), so
  * every new app waits for `mcp-auth approve`; otherwise the sandbox's settings turn them off, as on
- * a single-user machine, for tests about everything else.
+ * a single-user machine, for tests about everything else. `settings`: more of the agent's
+ * settings.json (e.g. `{ approvals: { timeoutSeconds: 5 } }`), written before any agent starts.
  */
-export function makeSandbox(label = 'e2e', { approvals = false } = {}) {
+export function makeSandbox(label = 'e2e', { approvals = false, settings = {} } = {}) {
     const root = mkdtempSync(path.join(os.tmpdir(), `mcp-auth-${label}-`));
     const dirs = {
         HOME: path.join(root, 'home'),
@@ -191,10 +192,10 @@ export function makeSandbox(label = 'e2e', { approvals = false } = {}) {
         XDG_RUNTIME_DIR: path.join(root, 'run')
     };
     for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (!approvals) {
+    const written = { ...settings, approvals: { ...settings.approvals, ...(!approvals && { required: false }) } };
+    if (!approvals || Object.keys(settings).length) {
         mkdirSync(path.join(dirs.XDG_CONFIG_HOME, 'mcp-auth-agent'), { recursive: true, mode: 0o700 });
-        writeFileSync(path.join(dirs.XDG_CONFIG_HOME, 'mcp-auth-agent', 'settings.json'),
-            JSON.stringify({ approvals: { required: false } }), { mode: 0o600 });
+        writeFileSync(path.join(dirs.XDG_CONFIG_HOME, 'mcp-auth-agent', 'settings.json'), JSON.stringify(written), { mode: 0o600 });
     }
     const socket = path.join(dirs.XDG_RUNTIME_DIR, 'mcp-auth.sock');
     const browserLog = path.join(root, 'browser.log');
