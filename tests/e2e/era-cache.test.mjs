@@ -16,7 +16,7 @@
 // Run through run-e2e.sh; needs MCP_AUTH_BUILD_DIR.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as h from './lib/harness.mjs';
@@ -32,20 +32,6 @@ const LEGACY = '2025-11-25';
 const MODERN = '2026-07-28';
 const REPROBE_LOG = /no longer answers as a 2025-11-25 server; asking it again/;
 
-/** Pids of `mcp-auth proxy` processes started with this sandbox's environment and still running. */
-function proxyPids(sandbox) {
-    const out = [];
-    for (const entry of readdirSync('/proc')) {
-        if (!/^\d+$/.test(entry)) continue;
-        try {
-            const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-            if (!cmd.includes('proxy') || !cmd.some(a => a.endsWith('/mcp-auth'))) continue;
-            if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue;
-            if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`MCP_AUTH_SOCK=${sandbox.socket}`)) out.push(Number(entry));
-        } catch { /* gone */ }
-    }
-    return out;
-}
 
 describe('mcp-auth proxy: the era cache follows a server that changes era at the same URL', { timeout: 120000 }, () => {
     let sandbox;
@@ -67,7 +53,7 @@ describe('mcp-auth proxy: the era cache follows a server that changes era at the
     after(async () => {
         await Promise.all([...hosts].map(x => x.close()));
         if (sandbox) {
-            for (const pid of proxyPids(sandbox)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+            for (const pid of h.proxyPids(sandbox)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
             await h.stopAgent(sandbox);
         }
         await h.stopAll();
@@ -93,7 +79,7 @@ describe('mcp-auth proxy: the era cache follows a server that changes era at the
             await host.close();
             // The proxy exits on stdin EOF; wait for it, so no launch overlaps the next step.
             const deadline = Date.now() + 3000;
-            while (proxyPids(sandbox).length && Date.now() < deadline) await h.sleep(50);
+            while (h.proxyPids(sandbox).length && Date.now() < deadline) await h.sleep(50);
         }
     }
 
@@ -183,7 +169,7 @@ describe('mcp-auth proxy: the era cache follows a server that changes era at the
     });
 
     test('every proxy exited when its host closed, one agent served them all', async () => {
-        assert.deepEqual(proxyPids(sandbox), [], 'no mcp-auth proxy process is left running');
+        assert.deepEqual(h.proxyPids(sandbox), [], 'no mcp-auth proxy process is left running');
         assert.equal(h.agentPids(sandbox).length, 1, 'one agent');
     });
 });

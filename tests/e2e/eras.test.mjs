@@ -13,7 +13,6 @@
 // host against the 2025 server must fail at connect with a clear error, promptly (2026-07-28 basic/
 // versioning compatibility matrix). Run through run-e2e.sh; needs MCP_AUTH_BUILD_DIR.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import * as h from './lib/harness.mjs';
 
@@ -39,20 +38,6 @@ const mustFail = (hostKind, serverKind) => hostKind === 'v2-modern' && serverKin
 const matrix = []; // {server, host, check, ok, note} for the summary at the end
 let seq = 0;
 
-/** Pids of `mcp-auth proxy` processes started with this sandbox's environment and still running. */
-function proxyPids(sandbox) {
-    const out = [];
-    for (const entry of readdirSync('/proc')) {
-        if (!/^\d+$/.test(entry)) continue;
-        try {
-            const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-            if (!cmd.includes('proxy') || !cmd.some(a => a.endsWith('/mcp-auth'))) continue;
-            if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue;
-            if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`MCP_AUTH_SOCK=${sandbox.socket}`)) out.push(Number(entry));
-        } catch { /* gone */ }
-    }
-    return out;
-}
 
 describe('mcp-auth proxy across MCP eras: hosts × servers', { timeout: 175000 }, () => {
     let sandbox;
@@ -70,7 +55,7 @@ describe('mcp-auth proxy across MCP eras: hosts × servers', { timeout: 175000 }
     after(async () => {
         await Promise.all([...hosts].map(x => x.close()));
         if (sandbox) {
-            const left = proxyPids(sandbox);
+            const left = h.proxyPids(sandbox);
             for (const pid of left) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
             if (left.length) process.stderr.write(`eras.test: killed ${left.length} proxy process(es) left running\n`);
             await h.stopAgent(sandbox);
@@ -223,7 +208,7 @@ describe('mcp-auth proxy across MCP eras: hosts × servers', { timeout: 175000 }
                     }
                 } finally {
                     await host?.close();
-                    for (const pid of proxyPids(fresh)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+                    for (const pid of h.proxyPids(fresh)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
                     await h.stopAgent(fresh);
                     fresh.remove();
                 }
@@ -233,10 +218,10 @@ describe('mcp-auth proxy across MCP eras: hosts × servers', { timeout: 175000 }
 
     test('every proxy exited when its host closed (stdin EOF)', async () => {
         const deadline = Date.now() + 3000;
-        let left = proxyPids(sandbox);
+        let left = h.proxyPids(sandbox);
         while (left.length && Date.now() < deadline) {
             await h.sleep(100);
-            left = proxyPids(sandbox);
+            left = h.proxyPids(sandbox);
         }
         record('-', '-', 'exit', left.length === 0, `${left.length} proxy process(es) still running`);
         assert.deepEqual(left, [], 'no mcp-auth proxy process is left running');

@@ -172,6 +172,21 @@ export async function withMcpClient(url, token, fn) {
     }
 }
 
+/** Pids of `mcp-auth proxy` processes started with this sandbox's environment and still running. */
+export function proxyPids(sandbox) {
+    const out = [];
+    for (const entry of readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+            const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+            if (!cmd.includes('proxy') || !cmd.some(a => a.endsWith('/mcp-auth'))) continue;
+            if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue;
+            if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`MCP_AUTH_SOCK=${sandbox.socket}`)) out.push(Number(entry));
+        } catch { /* gone */ }
+    }
+    return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sandbox: a private HOME/XDG tree, socket path and browser log per test suite
 
