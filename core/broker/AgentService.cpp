@@ -87,6 +87,14 @@ Status validConfigureParams(const Json &params)
     return config ? okStatus() : Status(invalidParams(config.error().message));
 }
 
+Status validTokenParams(const Json &params)
+{
+    const auto it = params.find("minValidSeconds");
+    if (it != params.end() && !it->is_null() && !it->is_number_integer())
+        return invalidParams(QStringLiteral("params.minValidSeconds must be a whole number of seconds"));
+    return okStatus();
+}
+
 Json tokenResult(const TokenSet &t)
 {
     Json r = Json::object();
@@ -127,7 +135,7 @@ void AgentService::setKeychainStatus(bool available, const QString &detail)
 const QHash<QString, AgentService::Method> &AgentService::methods()
 {
     static const QHash<QString, Method> table = {
-        {QStringLiteral("token/get"), {&AgentService::tokenGet, true}},
+        {QStringLiteral("token/get"), {&AgentService::tokenGet, true, &validTokenParams}},
         {QStringLiteral("login/start"), {&AgentService::loginStart, true, &validLoginParams}},
         {QStringLiteral("server/configure"), {&AgentService::serverConfigure, true, &validConfigureParams}},
         {QStringLiteral("logout"), {&AgentService::logout, true}},

@@ -142,6 +142,8 @@ private Q_SLOTS:
         // Malformed params are refused before the gate (and so before any user is asked).
         QCOMPARE(f.call("login/start", Json{{"resource", f.mcp()}, {"force", "yes"}})["error"].value("code", 0), -32602);
         QCOMPARE(f.call("token/get", Json{{"resource", "not a url"}})["error"].value("code", 0), -32602);
+        QCOMPARE(f.call("token/get", Json{{"resource", f.mcp()}, {"minValidSeconds", "soon"}})["error"].value("code", 0),
+                 -32602);
         QCOMPARE(gate->asked.size(), 3);
     }
 

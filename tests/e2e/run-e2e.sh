@@ -73,7 +73,10 @@ if (( $# )); then
     "$@"
     exit
 fi
-# eras.test.mjs (hosts × servers across MCP eras) is its own ctest entry, e2e_eras, run beside this.
+# Their own ctest entries: eras.test.mjs (hosts × servers across MCP eras), e2e_eras, run beside this;
+# broker-load.test.mjs (the agent's socket under load, ~50 s, CPU-bound), e2e_broker_load, run alone.
 files=()
-for f in e2e/*.test.mjs; do [[ $f == e2e/eras.test.mjs ]] || files+=("$f"); done
+for f in e2e/*.test.mjs; do
+    [[ $f == e2e/eras.test.mjs || $f == e2e/broker-load.test.mjs ]] || files+=("$f")
+done
 node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
