@@ -145,7 +145,8 @@ QList<ProcessInfo> LinuxPeerIdentity::processes(qint64 pid)
         p.pid = pid;
         p.executable = executable(pid);
         if (p.executable.isEmpty())
-            p.executable = stat->name; // exe link unreadable (another user's process): the name is still public
+            p.executable =
+                stat->name; // exe link unreadable (another user's process): the name is still public
         QFile cgroup(QStringLiteral("/proc/%1/cgroup").arg(pid));
         if (cgroup.open(QIODevice::ReadOnly))
             std::tie(p.flatpakId, p.snapName) = sandboxIds(cgroup.read(16 * 1024));
@@ -200,7 +201,8 @@ PeerInfo LinuxPeerIdentity::identify(QLocalSocket *socket) const
     if (::getsockopt(int(fd), SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pidfdLen) != 0 || pidfd < 0) {
         pidfd = pidfdOpen(info.pid);
         if (pidfd < 0 && errno == ESRCH) {
-            info.refusal = QStringLiteral("the process that connected (pid %1) has already exited").arg(info.pid);
+            info.refusal =
+                QStringLiteral("the process that connected (pid %1) has already exited").arg(info.pid);
             return info;
         }
     }

@@ -26,7 +26,8 @@ long raiseOpenFileLimit(long wanted)
     struct rlimit limit = {};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
         return -1;
-    const rlim_t target = limit.rlim_max == RLIM_INFINITY ? rlim_t(wanted) : std::min(rlim_t(wanted), limit.rlim_max);
+    const rlim_t target =
+        limit.rlim_max == RLIM_INFINITY ? rlim_t(wanted) : std::min(rlim_t(wanted), limit.rlim_max);
     if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < target) {
         limit.rlim_cur = target;
         if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)

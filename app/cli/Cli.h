@@ -17,7 +17,14 @@ class Cli : public QObject
 {
     Q_OBJECT
 public:
-    enum ExitCode { Ok = 0, Failure = 1, Usage = 2, LoginRequired = 3, AgentUnavailable = 4, NotApproved = 5 };
+    enum ExitCode {
+        Ok = 0,
+        Failure = 1,
+        Usage = 2,
+        LoginRequired = 3,
+        AgentUnavailable = 4,
+        NotApproved = 5
+    };
 
     /// `identity` checks who serves the agent socket; it must outlive the Cli.
     Cli(QStringList arguments, const PeerIdentityProvider &identity, QObject *parent = nullptr);

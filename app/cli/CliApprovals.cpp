@@ -62,9 +62,9 @@ void Cli::cmdApprovals()
                 out(QStringLiteral("%1  %2 wants %3%4 (%5, %6 s left)\n    approve: mcp-auth approve %1 "
                                    "[--always|--while-running]   deny: mcp-auth deny %1")
                         .arg(jsonString(a, "id"), jsonString(a, "app"), jsonString(a, "server"),
-                             jsonString(a, "scopes").isEmpty() ? QString()
-                                                               : QStringLiteral(" [") + jsonString(a, "scopes") +
-                                                                     QLatin1Char(']'),
+                             jsonString(a, "scopes").isEmpty()
+                                 ? QString()
+                                 : QStringLiteral(" [") + jsonString(a, "scopes") + QLatin1Char(']'),
                              jsonString(a, "executable"))
                         .arg(std::max<qint64>(0, left)));
             }
@@ -81,7 +81,8 @@ void Cli::cmdDecide(bool deny)
                                           QStringLiteral("allow until the app exits"));
     if (!deny)
         parser.addOptions({always, whileRunning});
-    if (!parseRest(parser, 1, QStringLiteral("expected the id of a waiting request (see: mcp-auth approvals)")))
+    if (!parseRest(parser, 1,
+                   QStringLiteral("expected the id of a waiting request (see: mcp-auth approvals)")))
         return;
     if (!deny && parser.isSet(always) && parser.isSet(whileRunning))
         return usage(QStringLiteral("--always or --while-running, not both"));
@@ -144,7 +145,8 @@ void Cli::cmdRevokeGrant()
     if (!parser.parse(rest))
         return usage(parser.errorText());
     const QStringList ids = parser.positionalArguments();
-    if ((ids.size() == 1) == parser.isSet(app) || ids.size() > 1 || (parser.isSet(server) && !parser.isSet(app)))
+    if ((ids.size() == 1) == parser.isSet(app) || ids.size() > 1 ||
+        (parser.isSet(server) && !parser.isSet(app)))
         return usage(QStringLiteral("revoke-grant ID, or revoke-grant --app PATH [--server URL]"));
     Json params = Json::object();
     if (!ids.isEmpty())

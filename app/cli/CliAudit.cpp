@@ -41,7 +41,8 @@ QString describe(const Json &e)
     if (const std::optional<qint64> n = jsonInt(e, "count"); n && *n > 1)
         line += QStringLiteral(" ×%1").arg(*n);
     if (!jsonString(e, "decision").isEmpty())
-        line += QStringLiteral(": ") + jsonString(e, "decision") + QStringLiteral(" by ") + jsonString(e, "by");
+        line +=
+            QStringLiteral(": ") + jsonString(e, "decision") + QStringLiteral(" by ") + jsonString(e, "by");
     if (!jsonString(e, "outcome").isEmpty())
         line += QStringLiteral(": ") + jsonString(e, "outcome");
     if (!jsonString(e, "reason").isEmpty())
@@ -56,9 +57,11 @@ QString describe(const Json &e)
 void Cli::cmdAudit()
 {
     QCommandLineParser parser;
-    const QCommandLineOption since(QStringLiteral("since"), QStringLiteral("only the last DURATION (30m, 2h, 7d)"),
+    const QCommandLineOption since(QStringLiteral("since"),
+                                   QStringLiteral("only the last DURATION (30m, 2h, 7d)"),
                                    QStringLiteral("DURATION"));
-    const QCommandLineOption server(QStringLiteral("server"), QStringLiteral("only this server"), QStringLiteral("URL"));
+    const QCommandLineOption server(QStringLiteral("server"), QStringLiteral("only this server"),
+                                    QStringLiteral("URL"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("one JSON object per line"));
     parser.addOptions({since, server, json});
     if (!parseRest(parser, 0, QStringLiteral("audit takes no arguments")))
@@ -81,7 +84,8 @@ void Cli::cmdAudit()
     for (const Json &e : lines)
         out(parser.isSet(json) ? QString::fromUtf8(toBytes(e)) : describe(e));
     if (lines.isEmpty() && !parser.isSet(json))
-        out(QStringLiteral("nothing in the audit log%1").arg(from.isValid() ? QStringLiteral(" for that time") : QString()));
+        out(QStringLiteral("nothing in the audit log%1")
+                .arg(from.isValid() ? QStringLiteral(" for that time") : QString()));
     finish(Ok);
 }
 

@@ -82,7 +82,8 @@ public:
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
         std::strncpy(addr.sun_path, m_path.c_str(), sizeof(addr.sun_path) - 1);
-        if (::bind(m_fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) != 0 || ::listen(m_fd, 256) != 0) {
+        if (::bind(m_fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) != 0 ||
+            ::listen(m_fd, 256) != 0) {
             std::perror("echo server");
             std::exit(1);
         }
@@ -155,7 +156,8 @@ Run load(const std::string &socket, const std::string &request, int clients, dou
                     ++r.errors;
                     break;
                 }
-                const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+                const auto us =
+                    std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
                 if (line.find("\"error\"") != std::string::npos)
                     ++r.errors;
                 ++r.calls;
@@ -186,11 +188,14 @@ Run load(const std::string &socket, const std::string &request, int clients, dou
 void report(const char *target, int clients, const Run &r)
 {
     const auto pct = [&](double p) {
-        return r.latenciesUs.empty() ? 0 : r.latenciesUs[std::min(r.latenciesUs.size() - 1, size_t(p * double(r.latenciesUs.size())))];
+        return r.latenciesUs.empty() ? 0
+                                     : r.latenciesUs[std::min(r.latenciesUs.size() - 1,
+                                                              size_t(p * double(r.latenciesUs.size())))];
     };
     std::printf("{\"target\":\"%s\",\"clients\":%d,\"calls\":%ld,\"errors\":%ld,\"seconds\":%.3f,"
                 "\"perSecond\":%.0f,\"p50Us\":%d,\"p99Us\":%d}\n",
-                target, clients, r.calls, r.errors, r.seconds, double(r.calls) / r.seconds, pct(0.50), pct(0.99));
+                target, clients, r.calls, r.errors, r.seconds, double(r.calls) / r.seconds, pct(0.50),
+                pct(0.99));
     std::fflush(stdout);
 }
 
@@ -203,8 +208,10 @@ int main(int argc, char **argv)
         return 64;
     }
     const std::string agent = argv[1];
-    const std::string request = std::string(R"({"jsonrpc":"2.0","id":1,"method":"token/get","params":{"resource":")") +
-                                argv[2] + R"(","minValidSeconds":5}})" "\n";
+    const std::string request =
+        std::string(R"({"jsonrpc":"2.0","id":1,"method":"token/get","params":{"resource":")") + argv[2] +
+        R"(","minValidSeconds":5}})"
+        "\n";
     const int clients = std::max(1, std::atoi(argv[3]));
     const double seconds = std::max(0.1, std::atof(argv[4]));
     {

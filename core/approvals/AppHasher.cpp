@@ -22,8 +22,9 @@ AppHasher::~AppHasher()
 void AppHasher::hash(const AppIdentity &app, QObject *context, Done done)
 {
     if (app.binaryPath.isEmpty() || app.fingerprint.isEmpty())
-        return done(Error::security(QStringLiteral("app_unreadable"),
-                                    QStringLiteral("the binary of %1 cannot be read").arg(app.displayName())));
+        return done(
+            Error::security(QStringLiteral("app_unreadable"),
+                            QStringLiteral("the binary of %1 cannot be read").arg(app.displayName())));
     if (const auto it = m_cache.constFind(app.fingerprint); it != m_cache.constEnd())
         return done(*it);
     const bool started = m_running.contains(app.fingerprint);
@@ -49,10 +50,13 @@ void AppHasher::hash(const AppIdentity &app, QObject *context, Done done)
                 error = QStringLiteral("read error");
         }
         if (self)
-            QMetaObject::invokeMethod(self, [self, fingerprint, hex, error] {
-                if (self)
-                    self->finished(fingerprint, hex, error);
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                self,
+                [self, fingerprint, hex, error] {
+                    if (self)
+                        self->finished(fingerprint, hex, error);
+                },
+                Qt::QueuedConnection);
     });
 }
 

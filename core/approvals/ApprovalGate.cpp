@@ -55,7 +55,8 @@ ApprovalGate::~ApprovalGate()
     // Whoever still waits is told, not left hanging (the agent is going away).
     const QStringList ids = m_pending.keys();
     for (const QString &id : ids)
-        finish(id, Error::approvalDenied(QStringLiteral("user"), QStringLiteral("the agent is shutting down")));
+        finish(id,
+               Error::approvalDenied(QStringLiteral("user"), QStringLiteral("the agent is shutting down")));
 }
 
 std::optional<ApprovalGate::Decision> ApprovalGate::decisionFromName(const QString &name)
@@ -158,7 +159,8 @@ void ApprovalGate::finish(const QString &id, const Status &outcome)
     p.timer->deleteLater();
     if (!p.waiters.isEmpty())
         audit(QStringLiteral("approval.decided"), p,
-              Json{{"outcome", outcome ? "allowed" : "denied"}, {"reason", toStd(outcome ? QString() : outcome.error().reason)}});
+              Json{{"outcome", outcome ? "allowed" : "denied"},
+                   {"reason", toStd(outcome ? QString() : outcome.error().reason)}});
     for (const Waiter &w : std::as_const(p.waiters))
         if (w.context)
             w.done(outcome);
@@ -204,20 +206,22 @@ Status ApprovalGate::decide(const QString &id, Decision decision, const AppIdent
     if (decider.isKnown() && decider.key() == p.app.key())
         return Error::approvalDenied(QStringLiteral("identity"),
                                      QStringLiteral("%1 cannot approve its own request").arg(p.app.name()));
-    qCInfo(lcBroker).noquote() << "approval" << id << "decided:"
-                               << (decision == Decision::Deny ? "deny" : "allow");
+    qCInfo(lcBroker).noquote() << "approval" << id
+                               << "decided:" << (decision == Decision::Deny ? "deny" : "allow");
     if (m_audit)
-        m_audit->record(QStringLiteral("approval.decision"),
-                        Json{{"id", toStd(id)},
-                             {"decision", decision == Decision::Deny           ? "deny"
-                                          : decision == Decision::Once         ? "once"
-                                          : decision == Decision::WhileRunning ? "while-running"
-                                                                               : "always"},
-                             {"by", toStd(decider.isKnown() ? decider.displayName() : QStringLiteral("unknown"))}});
+        m_audit->record(
+            QStringLiteral("approval.decision"),
+            Json{{"id", toStd(id)},
+                 {"decision", decision == Decision::Deny           ? "deny"
+                              : decision == Decision::Once         ? "once"
+                              : decision == Decision::WhileRunning ? "while-running"
+                                                                   : "always"},
+                 {"by", toStd(decider.isKnown() ? decider.displayName() : QStringLiteral("unknown"))}});
     if (decision == Decision::Deny) {
-        finish(id, Error::approvalDenied(QStringLiteral("user"),
-                                         QStringLiteral("the user did not allow %1 to use %2")
-                                             .arg(p.app.displayName(), p.server)));
+        finish(id,
+               Error::approvalDenied(
+                   QStringLiteral("user"),
+                   QStringLiteral("the user did not allow %1 to use %2").arg(p.app.displayName(), p.server)));
         return okStatus();
     }
     if (decision != Decision::Once) {
@@ -271,7 +275,8 @@ Json ApprovalGate::pending() const
     QList<const Pending *> list;
     for (const Pending &p : m_pending)
         list << &p;
-    std::sort(list.begin(), list.end(), [](const Pending *a, const Pending *b) { return a->requestedAt < b->requestedAt; });
+    std::sort(list.begin(), list.end(),
+              [](const Pending *a, const Pending *b) { return a->requestedAt < b->requestedAt; });
     Json out = Json::array();
     for (const Pending *p : list) {
         Json chain = Json::array();
@@ -308,10 +313,11 @@ int ApprovalGate::revoke(const QString &id, const QString &app, const QString &s
                                          : (g.executable == app || g.appKey == app || g.appName == app) &&
                                                (serverName.isEmpty() || g.server == serverName);
         if (match && m_audit)
-            m_audit->record(QStringLiteral("grant.revoked"),
-                            Json{{"id", toStd(g.id)}, {"kind", toStd(Grant::kindName(g.kind))},
-                                 {"app", toStd(g.appName)}, {"executable", toStd(g.executable)},
-                                 {"server", toStd(g.server)}});
+            m_audit->record(QStringLiteral("grant.revoked"), Json{{"id", toStd(g.id)},
+                                                                  {"kind", toStd(Grant::kindName(g.kind))},
+                                                                  {"app", toStd(g.appName)},
+                                                                  {"executable", toStd(g.executable)},
+                                                                  {"server", toStd(g.server)}});
         return match;
     });
     if (always)

@@ -89,7 +89,8 @@ private:
     };
 
     void withHash(const AccessRequest &request, QObject *context, AccessGate::Answer done);
-    void decideNow(const AccessRequest &request, const QString &sha256, QObject *context, AccessGate::Answer done);
+    void decideNow(const AccessRequest &request, const QString &sha256, QObject *context,
+                   AccessGate::Answer done);
     void finish(const QString &id, const Status &outcome);
     void dropWaitersOf(QObject *context);
     void watchExit(const Grant &grant);

@@ -76,8 +76,7 @@ Grant *GrantStore::find(const AppIdentity &app, const QString &sha256, const QSt
     for (Grant &g : m_grants) {
         if (g.appKey != key || g.server != server || g.sha256 != sha256)
             continue;
-        if (g.kind == Grant::Kind::WhileRunning &&
-            (g.pid != app.pid || !g.process || !g.process->alive()))
+        if (g.kind == Grant::Kind::WhileRunning && (g.pid != app.pid || !g.process || !g.process->alive()))
             continue;
         return &g;
     }

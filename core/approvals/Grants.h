@@ -27,7 +27,7 @@ struct Grant
     qint64 createdAt = 0;
     qint64 lastUsedAt = 0;
     qint64 uses = 0;
-    qint64 pid = -1;                         ///< WhileRunning: the app's process
+    qint64 pid = -1;                        ///< WhileRunning: the app's process
     std::shared_ptr<ProcessHandle> process; ///< WhileRunning: ends the grant when it exits
 
     /// The socket's and the state file's form (no process handle).

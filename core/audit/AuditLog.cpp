@@ -60,11 +60,14 @@ void AuditLog::countToken(const QString &app, const QString &executable, const Q
 {
     if (m_path.isEmpty())
         return;
-    const QString key = app + QLatin1Char('\n') + executable + QLatin1Char('\n') + server + QLatin1Char('\n') + outcome;
+    const QString key =
+        app + QLatin1Char('\n') + executable + QLatin1Char('\n') + server + QLatin1Char('\n') + outcome;
     Count &c = m_counts[key];
     const qint64 now = m_clock.now();
     if (c.count == 0) {
-        c.fields = Json{{"app", toStd(app)}, {"executable", toStd(executable)}, {"server", toStd(server)},
+        c.fields = Json{{"app", toStd(app)},
+                        {"executable", toStd(executable)},
+                        {"server", toStd(server)},
                         {"outcome", toStd(outcome)}};
         c.first = now;
     }

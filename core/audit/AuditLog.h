@@ -44,7 +44,8 @@ public:
     const QString &path() const { return m_path; }
     static QString defaultPath();
     /// The lines of `path` and its rotated files, oldest first, that pass `keep` (bad lines skipped).
-    static QList<Json> read(const QString &path, const std::function<bool(const Json &)> &keep, int keepFiles = 3);
+    static QList<Json> read(const QString &path, const std::function<bool(const Json &)> &keep,
+                            int keepFiles = 3);
 
 private:
     struct Count

@@ -15,11 +15,11 @@ namespace mcpauth {
 /// What a caller asks the agent to do for a server, as the gate sees it.
 struct AccessRequest
 {
-    PeerInfo caller;   ///< who the kernel says is asking (never a name the caller sent)
-    QString method;    ///< the socket method: token/get, login/start, server/configure, logout
-    QUrl resource;     ///< the MCP server
-    QString server;    ///< its canonical resource URI (ResourceUri::toString), as grants name it
-    QString scope;     ///< scopes asked for; empty: the server's defaults
+    PeerInfo caller; ///< who the kernel says is asking (never a name the caller sent)
+    QString method;  ///< the socket method: token/get, login/start, server/configure, logout
+    QUrl resource;   ///< the MCP server
+    QString server;  ///< its canonical resource URI (ResourceUri::toString), as grants name it
+    QString scope;   ///< scopes asked for; empty: the server's defaults
 };
 
 /// The one decision in front of every engine call that acts for a server (design.md "Local

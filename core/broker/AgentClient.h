@@ -57,7 +57,7 @@ private:
     const PeerIdentityProvider &m_identity;
     QLocalSocket m_socket;
     LineFramer m_framer{4 * 1024 * 1024}; ///< replies can carry a server list; 4 MiB is plenty
-    bool m_peerVerified = false; ///< the connected peer runs as our user (checked before any write)
+    bool m_peerVerified = false;          ///< the connected peer runs as our user (checked before any write)
     qint64 m_nextId = 1;
     QHash<qint64, ResultCallback> m_pending;
 };

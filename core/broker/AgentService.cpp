@@ -203,7 +203,8 @@ void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString 
         qCDebug(lcBroker) << method << call.server << "for" << c->peer().displayName();
     else
         qCInfo(lcBroker) << method << call.server << "for" << c->peer().displayName();
-    const AccessRequest request{c->peer(), method, call.resource, call.server, jsonString(call.params, "scope")};
+    const AccessRequest request{c->peer(), method, call.resource, call.server,
+                                jsonString(call.params, "scope")};
     const Reply audited = !m_audit ? reply : Reply([this, call, reply, app = c->peer().app](Result<Json> r) {
         auditCall(call, app, r);
         reply(std::move(r));
@@ -238,15 +239,18 @@ void AgentService::auditCall(const Call &call, const AppIdentity &app, const Res
 {
     const QString &server = call.server;
     const QString outcome = result ? QStringLiteral("ok")
-                            : result.error().reason.isEmpty() ? result.error().code
-                                                              : QStringLiteral("denied: ") + result.error().reason;
+                            : result.error().reason.isEmpty()
+                                ? result.error().code
+                                : QStringLiteral("denied: ") + result.error().reason;
     if (call.method == QLatin1String("token/get"))
         return m_audit->countToken(app.displayName(), app.executable, server, outcome);
     const char *event = call.method == QLatin1String("login/start") ? "signin"
                         : call.method == QLatin1String("logout")    ? "signout"
-                                                                     : "configure";
-    Json fields{{"app", toStd(app.displayName())}, {"executable", toStd(app.executable)},
-                {"server", toStd(server)}, {"outcome", toStd(outcome)}};
+                                                                    : "configure";
+    Json fields{{"app", toStd(app.displayName())},
+                {"executable", toStd(app.executable)},
+                {"server", toStd(server)},
+                {"outcome", toStd(outcome)}};
     if (const QString sha = m_approvals ? m_approvals->knownHash(app) : QString(); !sha.isEmpty())
         fields["sha256"] = toStd(sha);
     const QList<ServerStatus> servers = m_engine.servers();
@@ -264,7 +268,8 @@ void AgentService::auditCall(const Call &call, const AppIdentity &app, const Res
 
 void AgentService::tokenGet(const Call &call, Reply reply)
 {
-    const qint64 minValid = std::clamp<qint64>(jsonInt(call.params, "minValidSeconds").value_or(60), 0, 24 * 3600);
+    const qint64 minValid =
+        std::clamp<qint64>(jsonInt(call.params, "minValidSeconds").value_or(60), 0, 24 * 3600);
     m_engine.token(call.resource, jsonString(call.params, "scope"), minValid, call.connection,
                    [reply](Result<TokenSet> r) {
                        if (!r)
@@ -381,7 +386,8 @@ void AgentService::approvalsDecide(const Call &call, Reply reply)
             QStringLiteral("params: id, and decision one of once, while-running, always, deny")));
     if (!m_approvals)
         return reply(invalidParams(QStringLiteral("approvals are off: nothing waits for a decision")));
-    const Status st = m_approvals->decide(id, *decision, call.connection ? call.connection->peer().app : AppIdentity());
+    const Status st =
+        m_approvals->decide(id, *decision, call.connection ? call.connection->peer().app : AppIdentity());
     if (!st)
         return reply(st.error());
     reply(Json::object());

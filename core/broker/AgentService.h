@@ -26,19 +26,20 @@ class JsonRpcConnection;
 /// AccessGate in front of every method that acts for a server. Engine errors become stable
 /// JSON-RPC error codes (RpcErrors.h) in one place.
 ///
-/// | method        | params                                   | result                                     | gate |
-/// | token/get     | resource, scope?, minValidSeconds? (60)  | accessToken, tokenType, expiresAt, scope   | yes  |
-/// | login/start   | resource, scope?, challenge?, force?     | tokenType, expiresAt, scope                | yes  |
-/// | server/configure | resource, clientInfo?, clientMetadata?, clientMetadataUrl?, authorizeParams?,   | yes  |
-/// |               | resourceOverride?                        | {}                                         |      |
-/// | logout        | resource                                 | revoked                                    | yes  |
-/// | servers/list  | —                                        | servers: [{resource, issuer, state, …}]    | no   |
-/// | agent/status  | —                                        | version, pid, keychain{available, backend} | no   |
-/// | agent/shutdown| —                                        | {} then the agent exits                    | no   |
-/// | approvals/list| —                                        | approvals: [{id, app, executable, server, scopes, …}] | no |
-/// | approvals/decide | id, decision (once, while-running, always, deny) | {}                             | no   |
-/// | grants/list   | —                                        | grants: [{id, kind, app, executable, server, lastUsedAt, …}] | no |
-/// | grants/revoke | id, or app (path or key) and server?     | revoked (count)                            | no   |
+/// | method        | params                                   | result                                     |
+/// gate | | token/get     | resource, scope?, minValidSeconds? (60)  | accessToken, tokenType, expiresAt,
+/// scope   | yes  | | login/start   | resource, scope?, challenge?, force?     | tokenType, expiresAt, scope
+/// | yes  | | server/configure | resource, clientInfo?, clientMetadata?, clientMetadataUrl?,
+/// authorizeParams?,   | yes  | |               | resourceOverride?                        | {} |      | |
+/// logout        | resource                                 | revoked                                    |
+/// yes  | | servers/list  | —                                        | servers: [{resource, issuer, state,
+/// …}]    | no   | | agent/status  | —                                        | version, pid,
+/// keychain{available, backend} | no   | | agent/shutdown| —                                        | {} then
+/// the agent exits                    | no   | | approvals/list| —                                        |
+/// approvals: [{id, app, executable, server, scopes, …}] | no | | approvals/decide | id, decision (once,
+/// while-running, always, deny) | {}                             | no   | | grants/list   | — | grants: [{id,
+/// kind, app, executable, server, lastUsedAt, …}] | no | | grants/revoke | id, or app (path or key) and
+/// server?     | revoked (count)                            | no   |
 class AgentService : public QObject
 {
     Q_OBJECT

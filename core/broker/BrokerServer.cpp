@@ -117,9 +117,8 @@ void BrokerServer::evictStalled()
 
 void BrokerServer::refuseWith(QLocalSocket *socket, int code, const QString &message)
 {
-    QByteArray line = toBytes(Json{{"jsonrpc", "2.0"},
-                                   {"id", nullptr},
-                                   {"error", {{"code", code}, {"message", toStd(message)}}}});
+    QByteArray line = toBytes(
+        Json{{"jsonrpc", "2.0"}, {"id", nullptr}, {"error", {{"code", code}, {"message", toStd(message)}}}});
     line.append('\n');
     socket->write(line);
     connect(socket, &QLocalSocket::disconnected, socket, &QObject::deleteLater);

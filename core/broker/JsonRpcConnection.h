@@ -109,8 +109,8 @@ private:
     LineFramer m_framer;
     LineBudget *m_budget;
     qsizetype m_accounted = 0; ///< of m_framer's bytes, what m_budget counts
-    QTimer m_lineTimer;  ///< the unfinished line must end in time
-    QTimer m_drainTimer; ///< a client whose replies back up must read them in time
+    QTimer m_lineTimer;        ///< the unfinished line must end in time
+    QTimer m_drainTimer;       ///< a client whose replies back up must read them in time
     qint64 m_stalledSince = -1;
     QHash<QByteArray, int> m_pending; ///< serialized id → count of unanswered requests with that id
     int m_pendingCount = 0;

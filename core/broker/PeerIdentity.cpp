@@ -33,10 +33,10 @@ bool isWrapper(const QString &program)
 bool isRuntime(const QString &program)
 {
     static const QSet<QString> runtimes = {
-        QStringLiteral("node"), QStringLiteral("nodejs"), QStringLiteral("npx"),  QStringLiteral("npm"),
-        QStringLiteral("pnpm"), QStringLiteral("yarn"),   QStringLiteral("bun"),  QStringLiteral("bunx"),
-        QStringLiteral("deno"), QStringLiteral("uv"),     QStringLiteral("uvx"),  QStringLiteral("pipx"),
-        QStringLiteral("ruby"), QStringLiteral("perl"),   QStringLiteral("java"), QStringLiteral("dotnet"),
+        QStringLiteral("node"),   QStringLiteral("nodejs"), QStringLiteral("npx"),  QStringLiteral("npm"),
+        QStringLiteral("pnpm"),   QStringLiteral("yarn"),   QStringLiteral("bun"),  QStringLiteral("bunx"),
+        QStringLiteral("deno"),   QStringLiteral("uv"),     QStringLiteral("uvx"),  QStringLiteral("pipx"),
+        QStringLiteral("ruby"),   QStringLiteral("perl"),   QStringLiteral("java"), QStringLiteral("dotnet"),
         QStringLiteral("docker"), QStringLiteral("podman")};
     static const QRegularExpression python(QStringLiteral("^python[0-9.]*$"));
     return runtimes.contains(program) || python.match(program).hasMatch();

@@ -102,7 +102,8 @@ Q_SIGNALS:
     /// Fires when a sign-in opens the browser, once per sign-in.
     void browserOpened(const QString &resource);
     /// Fires when a refresh ends: `outcome` is "ok" or the error's code (for the audit log).
-    void refreshed(const QString &resource, const QString &issuer, const QString &scope, const QString &outcome);
+    void refreshed(const QString &resource, const QString &issuer, const QString &scope,
+                   const QString &outcome);
 
 private:
     ServerSession *session(const QUrl &canonical);

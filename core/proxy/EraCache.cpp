@@ -63,7 +63,8 @@ std::optional<EraCache::Entry> EraCache::lookup(const QUrl &endpoint) const
     const QString era = jsonString(e, "era");
     Entry entry;
     entry.version = jsonString(e, "version").left(32);
-    entry.checkedAt = e.contains("checkedAt") && e["checkedAt"].is_number_integer() ? e["checkedAt"].get<qint64>() : 0;
+    entry.checkedAt =
+        e.contains("checkedAt") && e["checkedAt"].is_number_integer() ? e["checkedAt"].get<qint64>() : 0;
     if (era == QLatin1String(kModern))
         entry.era = Era::Modern;
     else if (era == QLatin1String(kLegacy))
@@ -87,9 +88,10 @@ void EraCache::remember(const QUrl &endpoint, Era era, const QString &version)
     // Drop what is stale, then the oldest beyond maxEntries.
     std::vector<std::pair<qint64, std::string>> ages;
     for (auto it = entries.begin(); it != entries.end(); ++it) {
-        const qint64 at = it->is_object() && it->contains("checkedAt") && (*it)["checkedAt"].is_number_integer()
-                              ? (*it)["checkedAt"].get<qint64>()
-                              : 0;
+        const qint64 at =
+            it->is_object() && it->contains("checkedAt") && (*it)["checkedAt"].is_number_integer()
+                ? (*it)["checkedAt"].get<qint64>()
+                : 0;
         ages.emplace_back(at, it.key());
     }
     std::sort(ages.begin(), ages.end(), std::greater<>());

@@ -25,7 +25,7 @@ public:
     struct Entry
     {
         Era era = Era::Legacy;
-        QString version;     ///< the version last spoken (2026-07-28, 2025-11-25, …)
+        QString version;      ///< the version last spoken (2026-07-28, 2025-11-25, …)
         qint64 checkedAt = 0; ///< Unix seconds
     };
 

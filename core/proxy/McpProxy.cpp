@@ -175,7 +175,8 @@ void McpProxy::onServerMessage(const Json &message)
     if (JsonRpc::isResponse(message)) {
         const QByteArray key = JsonRpc::key(message);
         if (!m_initialize.is_null() && key == JsonRpc::key(m_initialize)) {
-            if (reprobeIfEraChanged(message, message.contains("error") && ModernWire::isModernError(message["error"])))
+            if (reprobeIfEraChanged(message,
+                                    message.contains("error") && ModernWire::isModernError(message["error"])))
                 return;
             m_initialize = Json(); // answered as a 2025 server answers: the verdict holds
         }

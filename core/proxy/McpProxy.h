@@ -157,9 +157,9 @@ private:
     EraCache m_eraCache;
     bool m_eraFromCache = false; ///< m_serverEra came from m_eraCache, not from a probe of this launch
     bool m_reprobed = false;     ///< the one re-probe after a verdict stopped holding was spent
-    Json m_initialize;     ///< a 2025 host's initialize, kept while a cached verdict may not hold
-    Json m_discover;       ///< the server's DiscoverResult (modern servers)
-    int m_probeStatus = 0; ///< 401 or 403 of the probe that needs a sign-in
+    Json m_initialize;           ///< a 2025 host's initialize, kept while a cached verdict may not hold
+    Json m_discover;             ///< the server's DiscoverResult (modern servers)
+    int m_probeStatus = 0;       ///< 401 or 403 of the probe that needs a sign-in
     BearerChallenge m_probeChallenge;
     TransportKind m_kind = TransportKind::StreamableHttp;
     bool m_fellBack = false;

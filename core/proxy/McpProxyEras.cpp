@@ -26,7 +26,8 @@ void McpProxy::afterToken()
         // Checklist B.10: a server that spoke only 2025-11-25 last time gets initialize straight away.
         const std::optional<EraCache::Entry> cached = m_eraCache.lookup(m_options.serverUrl);
         if (cached && cached->era == EraCache::Era::Legacy) {
-            qCDebug(lcProxy).noquote() << "the MCP server spoke" << cached->version << "when last seen; no probe";
+            qCDebug(lcProxy).noquote()
+                << "the MCP server spoke" << cached->version << "when last seen; no probe";
             m_serverEra = ServerEra::Legacy;
             m_eraFromCache = true;
             openTransport(TransportKind::StreamableHttp);
@@ -39,8 +40,8 @@ void McpProxy::afterToken()
 
 // Checklist B.10: the 2025 verdict stops holding when the server answers the host's initialize
 // with an error only a modern server sends (or, for a verdict from the cache, with no transport at
-// all). Only with --protocol auto (legacy means 2025-11-25 and nothing else). Once per launch: forget the verdict, probe again, and send the initialize where the new
-// verdict says. True when that happened.
+// all). Only with --protocol auto (legacy means 2025-11-25 and nothing else). Once per launch: forget the
+// verdict, probe again, and send the initialize where the new verdict says. True when that happened.
 bool McpProxy::reprobeIfEraChanged(const Json &message, bool modernSign)
 {
     if (m_options.protocol != ProxyOptions::ProtocolMode::Auto || m_serverEra != ServerEra::Legacy ||

@@ -78,13 +78,14 @@ void StatelessHttpTransport::onFinished(quint64 key)
     const QByteArray body = reply->readAll();
     if (status == 0) {
         const Error error =
-            ex->phase == Phase::TimedOut ? Error::network(QStringLiteral("timeout"),
-                                          QStringLiteral("%1 did not answer in time").arg(m_endpoint.host()))
-                         : HttpErrors::fromReply(reply);
+            ex->phase == Phase::TimedOut
+                ? Error::network(QStringLiteral("timeout"),
+                                 QStringLiteral("%1 did not answer in time").arg(m_endpoint.host()))
+                : HttpErrors::fromReply(reply);
         // A kept-alive connection the server closed just as we reused it: a read-only request may
         // go again (RFC 9110 §9.2.2: idempotent only; a tools/call never does).
-        if (error.code == QLatin1String("connection_lost") && stateless::isReadOnly(ex->method) && !ex->reissued &&
-            !ex->internal) {
+        if (error.code == QLatin1String("connection_lost") && stateless::isReadOnly(ex->method) &&
+            !ex->reissued && !ex->internal) {
             ex->reissued = true;
             ex->wireId = nextWireId("");
             return post(key);

@@ -155,9 +155,10 @@ void StreamableHttpTransport::onFinished(quint64 key)
     s->reply = nullptr;
     if (status == 0) {
         const Error error =
-            s->phase == Stream::Phase::TimedOut ? Error::network(QStringLiteral("timeout"),
-                                         QStringLiteral("%1 did not answer in time").arg(m_endpoint.host()))
-                        : HttpErrors::fromReply(reply);
+            s->phase == Stream::Phase::TimedOut
+                ? Error::network(QStringLiteral("timeout"),
+                                 QStringLiteral("%1 did not answer in time").arg(m_endpoint.host()))
+                : HttpErrors::fromReply(reply);
         if (s->kind == Stream::Kind::Post)
             fail(key, error);
         else

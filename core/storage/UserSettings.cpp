@@ -20,7 +20,8 @@ UserSettings UserSettings::load(const QString &path)
     if (!file.exists())
         return s;
     if (!file.open(QIODevice::ReadOnly)) {
-        s.warnings << QStringLiteral("%1: cannot be read (%2); using the defaults").arg(path, file.errorString());
+        s.warnings
+            << QStringLiteral("%1: cannot be read (%2); using the defaults").arg(path, file.errorString());
         return s;
     }
     const Result<Json> parsed = parseJsonObject(file.read(1024 * 1024), QStringLiteral("settings"));
@@ -30,7 +31,8 @@ UserSettings UserSettings::load(const QString &path)
     }
     for (auto it = parsed->begin(); it != parsed->end(); ++it) {
         if (it.key() != "approvals") {
-            s.warnings << QStringLiteral("%1: unknown key \"%2\" ignored").arg(path, fromStd(it.key()).left(64));
+            s.warnings
+                << QStringLiteral("%1: unknown key \"%2\" ignored").arg(path, fromStd(it.key()).left(64));
             continue;
         }
         if (!it->is_object()) {

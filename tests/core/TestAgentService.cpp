@@ -2,9 +2,9 @@
 #include "FakeBrowser.h"
 #include "LocalLineClient.h"
 #include "SameUserIdentity.h"
+#include "broker/AgentService.h"
 #include "broker/BrokerServer.h"
 #include "broker/PeerIdentity.h"
-#include "broker/AgentService.h"
 #include "engine/AuthEngine.h"
 #include "storage/MemorySecretStore.h"
 #include "storage/StateFile.h"
@@ -140,9 +140,12 @@ private Q_SLOTS:
         QCOMPARE(gate->asked[1].caller.pid, qint64(4242)); // the connection's peer, not anything sent
         QCOMPARE(gate->asked[1].caller.processChain, QStringList{QStringLiteral("/usr/bin/host-app")});
         // Malformed params are refused before the gate (and so before any user is asked).
-        QCOMPARE(f.call("login/start", Json{{"resource", f.mcp()}, {"force", "yes"}})["error"].value("code", 0), -32602);
+        QCOMPARE(
+            f.call("login/start", Json{{"resource", f.mcp()}, {"force", "yes"}})["error"].value("code", 0),
+            -32602);
         QCOMPARE(f.call("token/get", Json{{"resource", "not a url"}})["error"].value("code", 0), -32602);
-        QCOMPARE(f.call("token/get", Json{{"resource", f.mcp()}, {"minValidSeconds", "soon"}})["error"].value("code", 0),
+        QCOMPARE(f.call("token/get", Json{{"resource", f.mcp()}, {"minValidSeconds", "soon"}})["error"].value(
+                     "code", 0),
                  -32602);
         QCOMPARE(gate->asked.size(), 3);
     }
@@ -153,10 +156,8 @@ private Q_SLOTS:
         auto gate = std::make_shared<RecordingGate>();
         f.service.setGate(gate);
         const int id = f.nextId++;
-        f.client.send(Json{{"jsonrpc", "2.0"},
-                           {"id", id},
-                           {"method", "login/start"},
-                           {"params", {{"resource", f.mcp()}}}});
+        f.client.send(Json{
+            {"jsonrpc", "2.0"}, {"id", id}, {"method", "login/start"}, {"params", {{"resource", f.mcp()}}}});
         QTRY_COMPARE(gate->asked.size(), 1);
         QTest::qWait(50);
         QCOMPARE(f.client.lines.size(), 0); // the request waits for the decision

@@ -43,7 +43,8 @@ private:
         AccessRequest r;
         r.caller.known = true;
         r.caller.pid = 100;
-        r.caller.processChain = {QStringLiteral("/usr/bin/mcp-auth"), QCoreApplication::applicationFilePath()};
+        r.caller.processChain = {QStringLiteral("/usr/bin/mcp-auth"),
+                                 QCoreApplication::applicationFilePath()};
         r.caller.app.pid = pid;
         r.caller.app.executable = QCoreApplication::applicationFilePath();
         r.caller.app.via = QStringLiteral("mcp-auth");
@@ -67,7 +68,10 @@ private:
         });
         return outcome;
     }
-    static QString pendingId(const ApprovalGate &g, int i = 0) { return jsonString(g.pending()[size_t(i)], "id"); }
+    static QString pendingId(const ApprovalGate &g, int i = 0)
+    {
+        return jsonString(g.pending()[size_t(i)], "id");
+    }
     static QString reason(const Outcome &o) { return o.status ? QString() : o.status.error().reason; }
 
 private Q_SLOTS:
@@ -160,7 +164,7 @@ private Q_SLOTS:
         StateFile reread(m_state->path());
         Result<Json> doc = reread.load();
         QVERIFY(doc && (*doc)["approvals"]["grants"].size() == 1); // in the state file, no secret in it
-        m_state = std::make_unique<StateFile>(m_state->path()); // the agent starts again
+        m_state = std::make_unique<StateFile>(m_state->path());    // the agent starts again
         QVERIFY(m_state->load());
         auto g = gate();
         m_clock.advance(30);
@@ -229,7 +233,9 @@ private Q_SLOTS:
             QVERIFY(g->decide(pendingId(*g), ApprovalGate::Decision::Always, AppIdentity()));
         }
         QCOMPARE(g->grants().size(), size_t(2));
-        QCOMPARE(g->revoke(QString(), QCoreApplication::applicationFilePath(), QStringLiteral("https://a.example.com/mcp")), 1);
+        QCOMPARE(g->revoke(QString(), QCoreApplication::applicationFilePath(),
+                           QStringLiteral("https://a.example.com/mcp")),
+                 1);
         QCOMPARE(g->grants().size(), size_t(1));
         QCOMPARE(g->revoke(jsonString(g->grants()[0], "id"), QString(), QString()), 1);
         QCOMPARE(g->grants().size(), size_t(0));
@@ -239,9 +245,14 @@ private Q_SLOTS:
 
     void aStoredPathGrantWithoutItsHashIsIgnored()
     {
-        QVERIFY(!Grant::fromJson(Json{{"id", "g-1"}, {"kind", "always"}, {"appKey", "/usr/bin/x"}, {"server", "https://s/"}}));
-        QVERIFY(Grant::fromJson(Json{{"id", "g-1"}, {"kind", "always"}, {"appKey", "flatpak:org.x"}, {"server", "https://s/"}}));
-        QVERIFY(!Grant::fromJson(Json{{"id", "g-1"}, {"kind", "while-running"}, {"appKey", "flatpak:org.x"}, {"server", "https://s/"}}));
+        QVERIFY(!Grant::fromJson(
+            Json{{"id", "g-1"}, {"kind", "always"}, {"appKey", "/usr/bin/x"}, {"server", "https://s/"}}));
+        QVERIFY(Grant::fromJson(
+            Json{{"id", "g-1"}, {"kind", "always"}, {"appKey", "flatpak:org.x"}, {"server", "https://s/"}}));
+        QVERIFY(!Grant::fromJson(Json{{"id", "g-1"},
+                                      {"kind", "while-running"},
+                                      {"appKey", "flatpak:org.x"},
+                                      {"server", "https://s/"}}));
     }
 
     void theEnginesSaveKeepsTheApprovals()

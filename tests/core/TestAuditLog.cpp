@@ -27,10 +27,13 @@ private Q_SLOTS:
         log.countToken(QStringLiteral("cursor via mcp-auth"), QStringLiteral("/opt/cursor"),
                        QStringLiteral("https://a.example/mcp"), QStringLiteral("denied: user"));
         QVERIFY(!QFile::exists(path)); // counting touches no disk
-        log.record(QStringLiteral("signin"), Json{{"app", "cursor via mcp-auth"}, {"server", "https://a.example/mcp"},
-                                                 {"issuer", "https://id.example"}, {"outcome", "ok"}});
+        log.record(QStringLiteral("signin"), Json{{"app", "cursor via mcp-auth"},
+                                                  {"server", "https://a.example/mcp"},
+                                                  {"issuer", "https://id.example"},
+                                                  {"outcome", "ok"}});
         log.flush();
-        QCOMPARE(QFile(path).permissions() & (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther),
+        QCOMPARE(QFile(path).permissions() &
+                     (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther),
                  QFile::Permissions());
         const QList<Json> all = AuditLog::read(path, [](const Json &) { return true; });
         QCOMPARE(all.size(), 3);
@@ -38,12 +41,12 @@ private Q_SLOTS:
         QCOMPARE(jsonString(all[0], "time"), QStringLiteral("2023-11-14T22:13:30Z"));
         qint64 handedOut = 0;
         for (const Json &e : all)
-            if (jsonString(e, "event") == QLatin1String("token") && jsonString(e, "outcome") == QLatin1String("ok"))
+            if (jsonString(e, "event") == QLatin1String("token") &&
+                jsonString(e, "outcome") == QLatin1String("ok"))
                 handedOut += jsonInt(e, "count").value_or(0);
         QCOMPARE(handedOut, 1000);
-        const QList<Json> denied = AuditLog::read(path, [](const Json &e) {
-            return jsonString(e, "outcome").startsWith(QLatin1String("denied"));
-        });
+        const QList<Json> denied = AuditLog::read(
+            path, [](const Json &e) { return jsonString(e, "outcome").startsWith(QLatin1String("denied")); });
         QCOMPARE(denied.size(), 1);
     }
 
@@ -59,7 +62,8 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(path + QStringLiteral(".2")));
         QVERIFY(!QFile::exists(path + QStringLiteral(".3"))); // only keepFiles are kept
         QVERIFY(QFileInfo(path).size() <= 2000 + 200);
-        const QList<Json> kept = AuditLog::read(path, [](const Json &) { return true; }, 2);
+        const QList<Json> kept = AuditLog::read(
+            path, [](const Json &) { return true; }, 2);
         QVERIFY(kept.size() > 10 && kept.size() < 100);
         QCOMPARE(kept.last().value("n", -1), 99); // oldest first, newest last
         for (qsizetype i = 1; i < kept.size(); ++i)

@@ -11,7 +11,8 @@ QList<QByteArray> take(LineFramer &f)
 {
     QList<QByteArray> out;
     while (const std::optional<LineFramer::Line> line = f.next())
-        out << (line->kind == LineFramer::Line::Kind::Oversized ? QByteArrayLiteral("<oversized>") : line->bytes);
+        out << (line->kind == LineFramer::Line::Kind::Oversized ? QByteArrayLiteral("<oversized>")
+                                                                : line->bytes);
     return out;
 }
 
@@ -67,7 +68,7 @@ private Q_SLOTS:
         f.append("123", 3);
         QVERIFY(!f.overflowing());
         f.append("456", 3);
-        QVERIFY(f.overflowing()); // known before the newline: a caller may cut the sender now
+        QVERIFY(f.overflowing());  // known before the newline: a caller may cut the sender now
         QCOMPARE(f.buffered(), 0); // and nothing of it is kept
         f.append("789", 3);
         QCOMPARE(take(f), QList<QByteArray>());

@@ -108,7 +108,6 @@ private Q_SLOTS:
         QCOMPARE(probe->sent.size(), 2); // and the next one probes again
     }
 
-
     // --- verdicts kept across launches (checklist B.10) --------------------------------------------
 
     void probedVerdictsAreRemembered()
@@ -153,7 +152,8 @@ private Q_SLOTS:
         m_agent->signedIn = true;
         m_eraCache = EraCache(m_tmp->filePath(QStringLiteral("eras.json")));
         m_eraCache.remember(serverUrl(), EraCache::Era::Legacy, QStringLiteral("2025-11-25"));
-        QVERIFY(startProxy({QStringLiteral("--protocol"), QStringLiteral("modern")}, McpProxy::State::Probing));
+        QVERIFY(
+            startProxy({QStringLiteral("--protocol"), QStringLiteral("modern")}, McpProxy::State::Probing));
         QCOMPARE(transport()->kind, TransportKind::Stateless);
     }
 
@@ -224,7 +224,8 @@ private Q_SLOTS:
         Q_EMIT transport()->messageReceived(Json{
             {"jsonrpc", "2.0"},
             {"id", 1},
-            {"error", {{"code", -32022}, {"message", "Unsupported"}, {"data", {{"supported", {"2026-07-28"}}}}}}});
+            {"error",
+             {{"code", -32022}, {"message", "Unsupported"}, {"data", {{"supported", {"2026-07-28"}}}}}}});
         QCOMPARE(m_transports.size(), 1);
         QCOMPARE(m_toHost->size(), 1);
         QCOMPARE_JSON(lastHostMessage()["error"]["code"], -32022);
@@ -260,7 +261,7 @@ private Q_SLOTS:
             QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
             file.write(QByteArray::fromStdString(stored.dump()));
         }
-        QVERIFY(!cache.lookup(serverUrl())); // too old to trust
+        QVERIFY(!cache.lookup(serverUrl()));      // too old to trust
         QVERIFY(!EraCache().lookup(serverUrl())); // no path: remembers nothing
     }
 

@@ -56,19 +56,23 @@ private Q_SLOTS:
                 chain << QString::fromUtf8(exe);
             QTest::newRow(name) << chain << QString::fromUtf8(app) << QString::fromUtf8(display);
         };
-        row("proxy, shell, app", {"/usr/bin/mcp-auth", "/usr/bin/dash", "/opt/Cursor/cursor", "/usr/lib/systemd/systemd"},
+        row("proxy, shell, app",
+            {"/usr/bin/mcp-auth", "/usr/bin/dash", "/opt/Cursor/cursor", "/usr/lib/systemd/systemd"},
             "/opt/Cursor/cursor", "cursor via mcp-auth");
-        row("npx launched by an app", {"/usr/bin/mcp-auth", "/usr/bin/node", "/usr/bin/npm", "/usr/bin/claude"},
-            "/usr/bin/claude", "claude via mcp-auth");
+        row("npx launched by an app",
+            {"/usr/bin/mcp-auth", "/usr/bin/node", "/usr/bin/npm", "/usr/bin/claude"}, "/usr/bin/claude",
+            "claude via mcp-auth");
         row("env and timeout", {"/usr/bin/mcp-auth", "/usr/bin/timeout", "/usr/bin/env", "/usr/bin/code"},
             "/usr/bin/code", "code via mcp-auth");
-        row("python launched by nobody else", {"/usr/bin/mcp-auth", "/usr/bin/python3.11", "/usr/lib/systemd/systemd"},
-            "/usr/bin/python3.11", "python3.11 via mcp-auth");
-        row("uvx under a terminal", {"/usr/bin/mcp-auth", "/usr/bin/uvx", "/usr/bin/bash", "/usr/libexec/gnome-terminal-server"},
+        row("python launched by nobody else",
+            {"/usr/bin/mcp-auth", "/usr/bin/python3.11", "/usr/lib/systemd/systemd"}, "/usr/bin/python3.11",
+            "python3.11 via mcp-auth");
+        row("uvx under a terminal",
+            {"/usr/bin/mcp-auth", "/usr/bin/uvx", "/usr/bin/bash", "/usr/libexec/gnome-terminal-server"},
             "/usr/libexec/gnome-terminal-server", "gnome-terminal-server via mcp-auth");
         row("the app itself", {"/usr/bin/claude", "/usr/bin/bash"}, "/usr/bin/claude", "claude");
-        row("wrappers only", {"/usr/bin/mcp-auth", "/usr/bin/bash", "/usr/lib/systemd/systemd"}, "/usr/bin/bash",
-            "bash via mcp-auth");
+        row("wrappers only", {"/usr/bin/mcp-auth", "/usr/bin/bash", "/usr/lib/systemd/systemd"},
+            "/usr/bin/bash", "bash via mcp-auth");
         row("alone", {"/usr/bin/mcp-auth"}, "/usr/bin/mcp-auth", "mcp-auth");
     }
     void resolveApp()
@@ -89,9 +93,10 @@ private Q_SLOTS:
 
     void sandboxedAppsAreNamedByTheirId()
     {
-        QList<ProcessInfo> chain = {{10, QStringLiteral("/usr/bin/mcp-auth"), {}, {}},
-                                    {11, QStringLiteral("/usr/bin/sh"), QStringLiteral("com.visualstudio.code"), {}},
-                                    {12, QStringLiteral("/app/code/code"), QStringLiteral("com.visualstudio.code"), {}}};
+        QList<ProcessInfo> chain = {
+            {10, QStringLiteral("/usr/bin/mcp-auth"), {}, {}},
+            {11, QStringLiteral("/usr/bin/sh"), QStringLiteral("com.visualstudio.code"), {}},
+            {12, QStringLiteral("/app/code/code"), QStringLiteral("com.visualstudio.code"), {}}};
         AppIdentity app = mcpauth::resolveApp(chain);
         QCOMPARE(app.pid, qint64(11)); // the sandbox is the app, even where it runs a shell
         QCOMPARE(app.key(), QStringLiteral("flatpak:com.visualstudio.code"));

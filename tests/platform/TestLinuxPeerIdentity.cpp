@@ -133,9 +133,8 @@ private Q_SLOTS:
     void sandboxIdsFromCgroup()
     {
         using P = std::pair<QString, QString>;
-        QCOMPARE(LinuxPeerIdentity::sandboxIds(
-                     "0::/user.slice/user-1000.slice/user@1000.service/app.slice/"
-                     "app-flatpak-com.visualstudio.code-81234.scope\n"),
+        QCOMPARE(LinuxPeerIdentity::sandboxIds("0::/user.slice/user-1000.slice/user@1000.service/app.slice/"
+                                               "app-flatpak-com.visualstudio.code-81234.scope\n"),
                  P(QStringLiteral("com.visualstudio.code"), QString()));
         QCOMPARE(LinuxPeerIdentity::sandboxIds("12:pids:/user.slice/snap.cursor.cursor-3f1c.scope\n"
                                                "0::/user.slice/snap.cursor.cursor-3f1c.scope\n"),
@@ -162,15 +161,18 @@ private Q_SLOTS:
         QVERIFY(server.listen(path).ok());
         const QString wrapper = dir.filePath(QStringLiteral("mcp-auth")); // our CLI's name
         QVERIFY(QFile::copy(kPeerClient, wrapper));
-        const QString out = runClient(kPeerClient, {QStringLiteral("--spawn"), QStringLiteral("/bin/sh"),
-                                                    QStringLiteral("-c"), wrapper + QLatin1Char(' ') + path + QStringLiteral("; true")});
+        const QString out = runClient(
+            kPeerClient, {QStringLiteral("--spawn"), QStringLiteral("/bin/sh"), QStringLiteral("-c"),
+                          wrapper + QLatin1Char(' ') + path + QStringLiteral("; true")});
         QVERIFY2(out.contains(QStringLiteral("LINE {")), qPrintable(out));
         QCOMPARE(peers.size(), 1);
         const PeerInfo peer = peers.first();
         QVERIFY(peer.processes.size() >= 3);
         QCOMPARE(QFileInfo(peer.processes[0].executable).fileName(), QStringLiteral("mcp-auth"));
-        QCOMPARE(QFileInfo(peer.processes[1].executable).fileName(), QFileInfo(QStringLiteral("/bin/sh")).canonicalFilePath().section(QLatin1Char('/'), -1));
-        QCOMPARE(QFileInfo(peer.app.executable).canonicalFilePath(), QFileInfo(kPeerClient).canonicalFilePath());
+        QCOMPARE(QFileInfo(peer.processes[1].executable).fileName(),
+                 QFileInfo(QStringLiteral("/bin/sh")).canonicalFilePath().section(QLatin1Char('/'), -1));
+        QCOMPARE(QFileInfo(peer.app.executable).canonicalFilePath(),
+                 QFileInfo(kPeerClient).canonicalFilePath());
         QCOMPARE(peer.app.via, QStringLiteral("mcp-auth"));
         QCOMPARE(peer.displayName(), QStringLiteral("mcpauth-peer-client via mcp-auth"));
         QCOMPARE(peer.app.pid, peer.processes[2].pid);

@@ -26,7 +26,7 @@ private Q_SLOTS:
         QCOMPARE(mcpauth::raiseOpenFileLimit(4096), wanted);
         QCOMPARE(::getrlimit(RLIMIT_NOFILE, &limit), 0);
         QCOMPARE(long(limit.rlim_cur), wanted);
-        QCOMPARE(limit.rlim_max, hard); // the hard limit is never touched
+        QCOMPARE(limit.rlim_max, hard);                     // the hard limit is never touched
         QCOMPARE(mcpauth::raiseOpenFileLimit(100), wanted); // never lowered
     }
     void noCoreAndNotDumpable()
