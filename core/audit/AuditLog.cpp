@@ -60,6 +60,10 @@ void AuditLog::countToken(const QString &app, const QString &executable, const Q
 {
     if (m_path.isEmpty())
         return;
+    // Bounded whatever callers send (a client asking for 50,000 distinct URLs): past maxCounts
+    // keys, what was gathered is written now.
+    if (m_counts.size() >= maxCounts)
+        flush();
     const QString key =
         app + QLatin1Char('\n') + executable + QLatin1Char('\n') + server + QLatin1Char('\n') + outcome;
     Count &c = m_counts[key];

@@ -42,6 +42,8 @@ public:
     void flush();
 
     const QString &path() const { return m_path; }
+    /// Distinct app/server/outcome counts held before they are written early.
+    static constexpr qsizetype maxCounts = 256;
     static QString defaultPath();
     /// The lines of `path` and its rotated files, oldest first, that pass `keep` (bad lines skipped).
     static QList<Json> read(const QString &path, const std::function<bool(const Json &)> &keep,

@@ -70,6 +70,20 @@ private Q_SLOTS:
             QVERIFY(kept[i].value("n", 0) > kept[i - 1].value("n", 0));
     }
 
+    void countsStayBoundedWhateverCallersSend()
+    {
+        QTemporaryDir dir(QDir::tempPath() + QStringLiteral("/mcpaudit-XXXXXX"));
+        const QString path = dir.filePath(QStringLiteral("audit.log"));
+        ManualClock clock;
+        AuditLog log(path, clock, AuditLog::Options{});
+        for (int i = 0; i < int(AuditLog::maxCounts) + 10; ++i)
+            log.countToken(QStringLiteral("a"), QStringLiteral("/bin/a"),
+                           QStringLiteral("https://s%1.example/").arg(i), QStringLiteral("login_required"));
+        // Written early, not held: 50,000 distinct URLs must not grow the agent.
+        QCOMPARE(AuditLog::read(path, [](const Json &) { return true; }).size(),
+                 qsizetype(AuditLog::maxCounts));
+    }
+
     void noPathRecordsNothing()
     {
         ManualClock clock;
