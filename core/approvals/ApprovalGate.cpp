@@ -39,10 +39,8 @@ bool needsHash(const AppIdentity &app)
 ApprovalGate::ApprovalGate(StateFile &state, const Clock &clock, Options options, QObject *parent)
     : QObject(parent), m_state(state), m_clock(clock), m_options(options)
 {
-    Json section;
-    if (Result<Json> doc = m_state.load(); doc && doc->contains(kSection))
-        section = (*doc)[kSection];
-    m_grants.load(section);
+    const Json doc = m_state.document(); // loaded by the engine already: no second read
+    m_grants.load(doc.contains(kSection) ? doc[kSection] : Json());
     m_flush.setInterval(kFlushMs);
     m_flush.setSingleShot(true);
     connect(&m_flush, &QTimer::timeout, this, &ApprovalGate::saveGrants);

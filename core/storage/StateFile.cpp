@@ -83,16 +83,19 @@ Result<Json> StateFile::load() const
     return std::move(parsed).value();
 }
 
+Json StateFile::document()
+{
+    if (m_document)
+        return *m_document;
+    Result<Json> loaded = load();
+    return loaded ? std::move(loaded).value() : Json::object();
+}
+
 Status StateFile::update(const std::function<void(Json &document)> &change)
 {
-    Json document = Json::object();
-    if (m_document) {
-        document = *m_document;
-    } else if (Result<Json> loaded = load()) {
-        document = std::move(loaded).value();
-    }
-    change(document);
-    return save(document);
+    Json doc = document();
+    change(doc);
+    return save(doc);
 }
 
 Status StateFile::save(const Json &state) const

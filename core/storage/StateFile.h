@@ -33,6 +33,9 @@ public:
     /// `change` and save it, so no owner overwrites another's keys with a stale copy. Loads first
     /// when nothing was loaded yet (a file that cannot be read counts as empty).
     Status update(const std::function<void(Json &document)> &change);
+    /// The last loaded or saved document, loading it only when nothing was yet (a file that cannot
+    /// be read counts as empty): owners that start after the engine read what it already loaded.
+    Json document();
 
     /// `$XDG_DATA_HOME/mcp-auth-agent/state.json` (the platform's generic data folder elsewhere).
     static QString defaultPath();
