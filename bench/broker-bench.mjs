@@ -2,7 +2,7 @@
 // `mcp-auth token` process, a refresh storm, and the agent's memory. Real agent, real oidc-provider,
 // real Secret Service (run through bench/run.sh). Prints a table; asserts nothing (not a test).
 import net from 'node:net';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as h from '../tests/e2e/lib/harness.mjs';
@@ -112,6 +112,39 @@ async function main() {
     } finally {
         await h.stopAgent(sandbox);
         sandbox.remove();
+    }
+
+    // 3b. The same with approvals on (what users run): the load generator's first request waits for
+    //     the user, who allows it "always"; then the hot path also asks the approval gate each time.
+    const sbA = h.makeSandbox('bench-approvals', { approvals: true });
+    delete sbA.env.QT_LOGGING_RULES;
+    try {
+        const login = await h.runCli(sbA, ['login', mcp.url]);
+        if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
+        const loadgen = path.join(path.resolve(process.env.MCP_AUTH_BUILD_DIR), 'bench', 'mcpauth-loadgen');
+        const first = spawn(loadgen, [sbA.socket, mcp.url, '1', '0.1'], { env: sbA.env, stdio: 'ignore' });
+        const exited = new Promise(resolve => first.on('exit', resolve));
+        let approved = false;
+        for (let i = 0; i < 100 && !approved; i++) {
+            const r = await h.runCli(sbA, ['approvals', '--json']);
+            const pending = r.code === 0 ? JSON.parse(r.stdout) : [];
+            if (pending.length) approved = (await h.runCli(sbA, ['approve', pending[0].id, '--always'])).code === 0;
+            else await h.sleep(50);
+        }
+        await exited;
+        if (!approved) throw new Error('the load generator was never waiting for approval');
+        for (const clients of [1, 64]) {
+            const run = spawnSync(loadgen, [sbA.socket, mcp.url, String(clients), String(LOADGEN_SECONDS)],
+                { env: sbA.env, encoding: 'utf8', timeout: (LOADGEN_SECONDS * 2 + 30) * 1000 });
+            if (run.status !== 0) throw new Error(`mcpauth-loadgen failed: ${run.stderr}`);
+            const [echo, agent] = run.stdout.trim().split('\n').map(l => JSON.parse(l));
+            rows.push([`loadgen agent, approvals on, ${clients} client${clients > 1 ? 's' : ''} × ${LOADGEN_SECONDS} s`,
+                `p50 ${(agent.p50Us / 1000).toFixed(3)} ms, p99 ${(agent.p99Us / 1000).toFixed(3)} ms, ${agent.perSecond} calls/s, ${agent.errors} errors` +
+                ` (${clients === 1 ? `${(agent.p50Us / Math.max(1, echo.p50Us)).toFixed(2)}× echo latency` : `${(agent.perSecond / Math.max(1, echo.perSecond)).toFixed(2)}× echo throughput`})`]);
+        }
+    } finally {
+        await h.stopAgent(sbA);
+        sbA.remove();
     }
 
     // 3. Refresh storm: STORM callers ask at once right after expiry; one refresh must serve them.

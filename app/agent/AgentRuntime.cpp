@@ -3,6 +3,7 @@
 #include "BrowserLauncher.h"
 #include "InstanceLock.h"
 #include "KeychainSecretStore.h"
+#include "PlatformLocalStream.h"
 #include "PlatformPeerIdentity.h"
 #include "TerminationSignals.h"
 #include "approvals/ApprovalGate.h"
@@ -90,6 +91,7 @@ void AgentRuntime::startEngine(SecretStore &store, bool keychainOk, const QStrin
     AuthEngine::Options options;
     m_engine = std::make_unique<AuthEngine>(m_http, m_clock, store, *m_stateFile, *m_browser, options);
     m_server = std::make_unique<BrokerServer>(*m_identity);
+    m_server->setStreamFactory(&adoptLocalStream);
     m_service = std::make_unique<AgentService>(*m_engine, *m_server);
     m_service->setKeychainStatus(keychainOk, keychainDetail);
     connect(m_service.get(), &AgentService::shutdownRequested, this, [this] { stop(0); });

@@ -84,6 +84,30 @@ void ApprovalGate::check(const AccessRequest &request, QObject *context, AccessG
     withHash(request, context, std::move(done));
 }
 
+bool ApprovalGate::allowsNow(const AccessRequest &request)
+{
+    if (!m_options.required)
+        return true;
+    const AppIdentity &app = request.caller.app;
+    if (!app.isKnown())
+        return false;
+    QString sha256;
+    if (needsHash(app) && (sha256 = knownHash(app)).isEmpty())
+        return false;
+    return useGrant(app, sha256, request.server.isEmpty() ? serverKey(request.resource) : request.server);
+}
+
+bool ApprovalGate::useGrant(const AppIdentity &app, const QString &sha256, const QString &server)
+{
+    Grant *grant = m_grants.find(app, sha256, server);
+    if (!grant)
+        return false;
+    grant->lastUsedAt = m_clock.now();
+    ++grant->uses;
+    markUsed();
+    return true;
+}
+
 void ApprovalGate::withHash(const AccessRequest &request, QObject *context, AccessGate::Answer done)
 {
     QPointer<QObject> ctx(context);
@@ -99,12 +123,8 @@ void ApprovalGate::decideNow(const AccessRequest &request, const QString &sha256
 {
     const AppIdentity &app = request.caller.app;
     const QString server = request.server.isEmpty() ? serverKey(request.resource) : request.server;
-    if (Grant *grant = m_grants.find(app, sha256, server)) {
-        grant->lastUsedAt = m_clock.now();
-        ++grant->uses;
-        markUsed();
+    if (useGrant(app, sha256, server))
         return done(okStatus());
-    }
     if (!context)
         return; // the caller left while its binary was hashed
     const QString key = app.key() + QLatin1Char('\n') + sha256 + QLatin1Char('\n') + server;

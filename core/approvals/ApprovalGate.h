@@ -45,6 +45,7 @@ public:
     ~ApprovalGate() override;
 
     void check(const AccessRequest &request, QObject *context, AccessGate::Answer done) override;
+    bool allowsNow(const AccessRequest &request) override;
 
     /// Pending requests, oldest first: {id, app, executable, appKey, server, scopes, pid,
     /// processChain, requestedAt, expiresAt, waiting}.
@@ -91,6 +92,8 @@ private:
     void withHash(const AccessRequest &request, QObject *context, AccessGate::Answer done);
     void decideNow(const AccessRequest &request, const QString &sha256, QObject *context,
                    AccessGate::Answer done);
+    /// The standing grant for (app, binary, server), its use counted; false when there is none.
+    bool useGrant(const AppIdentity &app, const QString &sha256, const QString &server);
     void finish(const QString &id, const Status &outcome);
     void dropWaitersOf(QObject *context);
     void watchExit(const Grant &grant);

@@ -35,6 +35,11 @@ public:
     /// Decides, now or later (an approval waits for the user), and calls `done` once, unless
     /// `context` is destroyed first (the caller hung up).
     virtual void check(const AccessRequest &request, QObject *context, Answer done) = 0;
+    /// True when `request` is allowed right now without asking anyone (a standing grant, or no
+    /// approval needed), counted as a use as check() would; false when only check() can tell (it
+    /// may have to ask, or refuse). The broker's hot path asks this, synchronously, on every
+    /// repeat of a request it has answered before.
+    virtual bool allowsNow(const AccessRequest &request) = 0;
 };
 
 /// Lets every request through: the gate until approvals are switched on.
@@ -42,6 +47,7 @@ class OpenGate : public AccessGate
 {
 public:
     void check(const AccessRequest &, QObject *, Answer done) override { done(okStatus()); }
+    bool allowsNow(const AccessRequest &) override { return true; }
 };
 
 } // namespace mcpauth

@@ -160,6 +160,8 @@ void AgentService::onConnection(JsonRpcConnection *connection)
 
 void AgentService::dispatch(JsonRpcConnection *c, const Json &id, const QString &method, const Json &params)
 {
+    if (method == QLatin1String("token/get") && answerHot(c, id, params))
+        return;
     const QPointer<JsonRpcConnection> conn(c);
     const Reply reply = [conn, id](Result<Json> r) {
         if (!conn)
@@ -233,6 +235,75 @@ Result<AgentService::Resource> AgentService::resource(const Json &params)
     return r;
 }
 
+std::optional<QByteArray> AgentService::hotKey(const Json &params)
+{
+    const auto resource = params.find("resource");
+    if (resource == params.end() || !resource->is_string())
+        return std::nullopt;
+    std::string key = resource->get_ref<const std::string &>();
+    key += '\n';
+    if (const auto scope = params.find("scope"); scope != params.end() && !scope->is_null()) {
+        if (!scope->is_string())
+            return std::nullopt;
+        key += scope->get_ref<const std::string &>();
+    }
+    key += '\n';
+    if (const auto min = params.find("minValidSeconds"); min != params.end() && !min->is_null()) {
+        if (!min->is_number_integer())
+            return std::nullopt;
+        key += min->dump();
+    }
+    return QByteArray::fromStdString(key);
+}
+
+bool AgentService::answerHot(JsonRpcConnection *c, const Json &id, const Json &params)
+{
+    if (id.is_null())
+        return false;
+    const auto answers = m_hot.find(c);
+    if (answers == m_hot.end() || answers->isEmpty())
+        return false;
+    const std::optional<QByteArray> key = hotKey(params);
+    if (!key)
+        return false;
+    const auto it = answers->find(*key);
+    if (it == answers->end())
+        return false;
+    const HotAnswer &hot = *it;
+    // Anything that could change the answer sends the request down the full path, which also says
+    // why when it refuses: the tokens or a server's state changed, the token no longer serves this
+    // minValidSeconds, the connecting process is gone, or the gate wants to ask.
+    if (hot.generation != m_engine.generation() || (hot.until != 0 && m_engine.clock().now() > hot.until) ||
+        !c->peer().connectorAlive() || !m_gate->allowsNow(hot.request)) {
+        answers->erase(it);
+        return false;
+    }
+    c->sendSerializedResult(id, hot.result);
+    if (m_audit)
+        m_audit->countToken(hot.appName, hot.request.caller.app.executable, hot.request.server,
+                            QStringLiteral("ok"));
+    return true;
+}
+
+void AgentService::keepHot(const Call &call, const TokenSet &tokens, qint64 minValid, const Json &result)
+{
+    JsonRpcConnection *c = call.connection;
+    const std::optional<QByteArray> key = hotKey(call.params);
+    if (!c || c->state() != JsonRpcConnection::State::Open || !key)
+        return;
+    auto answers = m_hot.find(c);
+    if (answers == m_hot.end()) {
+        answers = m_hot.insert(c, {});
+        connect(c, &QObject::destroyed, this, [this, c] { m_hot.remove(c); });
+    }
+    if (answers->size() >= maxHotPerConnection)
+        answers->clear(); // a client cycling through many URLs gets no memory of them
+    HotAnswer hot{
+        AccessRequest{c->peer(), call.method, call.resource, call.server, jsonString(call.params, "scope")},
+        c->peer().app.displayName(), toBytes(result), m_engine.generation(), tokens.servableUntil(minValid)};
+    answers->insert(*key, std::move(hot));
+}
+
 // What the audit log keeps of a call that acted for a server: who, which server, the outcome; never
 // a token (the result is not looked at beyond its scope and `revoked`).
 void AgentService::auditCall(const Call &call, const AppIdentity &app, const Result<Json> &result)
@@ -271,10 +342,12 @@ void AgentService::tokenGet(const Call &call, Reply reply)
     const qint64 minValid =
         std::clamp<qint64>(jsonInt(call.params, "minValidSeconds").value_or(60), 0, 24 * 3600);
     m_engine.token(call.resource, jsonString(call.params, "scope"), minValid, call.connection,
-                   [reply](Result<TokenSet> r) {
+                   [this, call, minValid, reply](Result<TokenSet> r) {
                        if (!r)
                            return reply(r.error());
-                       reply(tokenResult(r.value()));
+                       Json result = tokenResult(r.value());
+                       keepHot(call, r.value(), minValid, result);
+                       reply(std::move(result));
                    });
 }
 

@@ -17,6 +17,7 @@ namespace mcpauth {
 class ApprovalGate;
 class AuditLog;
 struct AppIdentity;
+struct TokenSet;
 class AuthEngine;
 class BrokerServer;
 class JsonRpcConnection;
@@ -87,6 +88,26 @@ private:
     void dispatch(JsonRpcConnection *c, const Json &id, const QString &method, const Json &params);
 
     void auditCall(const Call &call, const AppIdentity &app, const Result<Json> &result);
+
+    /// token/get's hot path (issue 8.5): per connection, the answers it was given, serialized once
+    /// and reused while the engine's generation is unchanged and the token still serves the asked
+    /// minValidSeconds. The gate still decides every request (allowsNow: a grant that ended, use
+    /// counts) and the audit still counts it; only the engine and the printing are skipped.
+    struct HotAnswer
+    {
+        AccessRequest request;
+        QString appName;        ///< request.caller.app.displayName(), for the audit
+        QByteArray result;      ///< the serialized `result`
+        quint64 generation = 0; ///< AuthEngine::generation() when it was given
+        qint64 until = 0;       ///< TokenSet::servableUntil(); 0: no known end
+    };
+    /// What makes two token/get requests the same question: resource, scope, minValidSeconds as
+    /// sent. None for params the hot path leaves to the handler (and its validation).
+    static std::optional<QByteArray> hotKey(const Json &params);
+    bool answerHot(JsonRpcConnection *c, const Json &id, const Json &params);
+    void keepHot(const Call &call, const TokenSet &tokens, qint64 minValid, const Json &result);
+    QHash<const JsonRpcConnection *, QHash<QByteArray, HotAnswer>> m_hot;
+    static constexpr qsizetype maxHotPerConnection = 8;
 
     void tokenGet(const Call &call, Reply reply);
     void loginStart(const Call &call, Reply reply);

@@ -1,5 +1,6 @@
 #include "broker/BrokerServer.h"
 
+#include "broker/QtLocalStream.h"
 #include "broker/RpcErrors.h"
 #include "broker/SocketPath.h"
 #include "common/Log.h"
@@ -28,7 +29,8 @@ bool someoneAnswers(const QString &path)
 } // namespace
 
 BrokerServer::BrokerServer(const PeerIdentityProvider &identity, QObject *parent)
-    : QObject(parent), m_identity(identity), m_server(new QLocalServer(this))
+    : QObject(parent), m_identity(identity), m_server(new QLocalServer(this)),
+      m_streams([](QLocalSocket *socket) -> LocalStream * { return new QtLocalStream(socket); })
 {
     connect(m_server, &QLocalServer::newConnection, this, &BrokerServer::onNewConnection);
 }
@@ -156,8 +158,13 @@ void BrokerServer::onNewConnection()
             refuseWith(socket, RpcError::Busy, QStringLiteral("too many connections"));
             continue;
         }
+        LocalStream *stream = m_streams(socket);
+        if (!stream) {
+            qCWarning(lcBroker) << "dropped connection from pid" << peer.pid << ": no stream for it";
+            continue;
+        }
         auto *connection =
-            new JsonRpcConnection(socket, std::move(peer), m_maxLineBytes, this, &m_lineBudget);
+            new JsonRpcConnection(stream, std::move(peer), m_maxLineBytes, this, &m_lineBudget);
         ++m_connections;
         connect(connection, &JsonRpcConnection::closed, this, [this, connection] {
             --m_connections;

@@ -6,7 +6,10 @@
 
 #include <QObject>
 
+#include <functional>
+
 class QLocalServer;
+class QLocalSocket;
 
 namespace mcpauth {
 
@@ -41,6 +44,10 @@ public:
     int connectionCount() const { return m_connections; }
     /// Bytes of unfinished lines all connections may hold together (default 32 MiB).
     void setLineBudget(qsizetype bytes) { m_lineBudget.limit = bytes; }
+    /// Makes the stream of an accepted, identified client, taking `socket` over; null drops the
+    /// client. Default: a QtLocalStream. The agent passes the platform's descriptor-level stream.
+    using StreamFactory = std::function<LocalStream *(QLocalSocket *socket)>;
+    void setStreamFactory(StreamFactory factory) { m_streams = std::move(factory); }
 
     /// Fires once per accepted peer with the current user's uid. The server owns `connection` and
     /// deletes it (deleteLater) after its closed() signal.
@@ -57,6 +64,7 @@ private:
     int m_maxConnections = defaultMaxConnections;
     qsizetype m_maxLineBytes = 1 << 20;
     JsonRpcConnection::LineBudget m_lineBudget; ///< unfinished lines of every connection, together
+    StreamFactory m_streams;
 };
 
 } // namespace mcpauth

@@ -1,11 +1,11 @@
 #include "broker/JsonRpcConnection.h"
 
+#include "broker/LocalStream.h"
 #include "broker/RpcErrors.h"
 #include "common/JsonRpc.h"
 #include "common/Log.h"
 
 #include <QDateTime>
-#include <QLocalSocket>
 #include <QTimer>
 
 namespace mcpauth {
@@ -20,13 +20,11 @@ bool isValidId(const Json &id)
 
 } // namespace
 
-JsonRpcConnection::JsonRpcConnection(QLocalSocket *socket, PeerInfo peer, qsizetype maxLineBytes,
+JsonRpcConnection::JsonRpcConnection(LocalStream *stream, PeerInfo peer, qsizetype maxLineBytes,
                                      QObject *parent, LineBudget *budget)
-    : QObject(parent), m_socket(socket), m_peer(std::move(peer)), m_framer(maxLineBytes), m_budget(budget)
+    : QObject(parent), m_stream(stream), m_peer(std::move(peer)), m_framer(maxLineBytes), m_budget(budget)
 {
-    m_socket->setParent(this);
-    // Qt reads ahead only this much; the rest waits in the kernel, which then blocks the writer.
-    m_socket->setReadBufferSize(readBufferBytes);
+    m_stream->setParent(this);
     m_lineTimer.setSingleShot(true);
     m_lineTimer.setInterval(std::chrono::seconds(10));
     m_drainTimer.setSingleShot(true);
@@ -37,26 +35,18 @@ JsonRpcConnection::JsonRpcConnection(QLocalSocket *socket, PeerInfo peer, qsizet
         qCWarning(lcBroker) << "pid" << m_peer.pid << "does not read its replies; disconnecting";
         abort(); // its replies cannot be flushed: it does not read
     });
-    connect(m_socket, &QLocalSocket::readyRead, this, &JsonRpcConnection::onReadyRead);
-    connect(m_socket, &QLocalSocket::bytesWritten, this, [this] {
+    connect(m_stream, &LocalStream::readyRead, this, &JsonRpcConnection::onReadyRead);
+    connect(m_stream, &LocalStream::bytesWritten, this, [this] {
         if (m_drainTimer.isActive() && !backedUp())
             onReadyRead(); // drained: take up the lines waiting in the buffer and the kernel
     });
-    connect(m_socket, &QLocalSocket::disconnected, this, &JsonRpcConnection::finish);
-    // Bytes may have arrived before we were connected, and the peer may already be gone: look on
-    // the event loop so the owner has had the chance to connect to our signals.
-    QTimer::singleShot(0, this, [this] {
-        if (m_socket->state() != QLocalSocket::ConnectedState)
-            finish();
-        else if (m_socket->bytesAvailable() > 0)
-            onReadyRead();
-    });
+    connect(m_stream, &LocalStream::disconnected, this, &JsonRpcConnection::finish);
 }
 
 JsonRpcConnection::~JsonRpcConnection()
 {
     // The socket is our child; stop it from calling back into a half-destroyed object.
-    disconnect(m_socket, nullptr, this, nullptr);
+    disconnect(m_stream, nullptr, this, nullptr);
     dropInput();
 }
 
@@ -68,7 +58,7 @@ void JsonRpcConnection::setTimeouts(std::chrono::milliseconds line, std::chrono:
 
 bool JsonRpcConnection::backedUp() const
 {
-    return m_socket->bytesToWrite() > maxUnsentBytes;
+    return m_stream->bytesToWrite() > maxUnsentBytes;
 }
 
 // Keeps the shared budget in step with what this connection holds.
@@ -88,28 +78,31 @@ void JsonRpcConnection::dropInput()
 void JsonRpcConnection::onReadyRead()
 {
     bool lineDone = false;
-    while (m_state == State::Open) {
-        handleBufferedLines(&lineDone);
-        if (m_state != State::Open || backedUp())
-            break;
-        const QByteArray chunk = m_socket->read(readBufferBytes);
-        if (chunk.isEmpty())
-            break;
-        m_framer.append(chunk);
-        account();
-        // Counted before its newline arrives: a client that never sends one must not make the
-        // agent hold an unbounded line in memory.
-        if (m_framer.overflowing()) {
-            cut("sent a line that is too long", QStringLiteral("request too large"));
-            break;
-        }
-        if (m_budget && m_budget->used > m_budget->limit && m_framer.partialBytes() > 0) {
-            cut("pushed the agent past its memory budget for unfinished lines",
-                QStringLiteral("agent busy: too much unfinished input"));
-            break;
-        }
+    handleBufferedLines(&lineDone);
+    // One chunk per turn: the stream fires again while more waits (LocalStream), after the other
+    // clients have had theirs.
+    if (m_state == State::Open && !backedUp()) {
+        const QByteArray chunk = m_stream->read(readBufferBytes);
+        if (!chunk.isEmpty())
+            takeInput(chunk, &lineDone);
     }
+    // Back-pressure: read nothing more until the client reads its replies.
+    m_stream->setReading(m_state == State::Open && !backedUp());
     updateWaits(lineDone);
+}
+
+void JsonRpcConnection::takeInput(const QByteArray &chunk, bool *lineDone)
+{
+    m_framer.append(chunk);
+    account();
+    // Counted before its newline arrives: a client that never sends one must not make the agent
+    // hold an unbounded line in memory.
+    if (m_framer.overflowing())
+        return cut("sent a line that is too long", QStringLiteral("request too large"));
+    if (m_budget && m_budget->used > m_budget->limit && m_framer.partialBytes() > 0)
+        return cut("pushed the agent past its memory budget for unfinished lines",
+                   QStringLiteral("agent busy: too much unfinished input"));
+    handleBufferedLines(lineDone);
 }
 
 void JsonRpcConnection::handleBufferedLines(bool *lineDone)
@@ -247,6 +240,19 @@ void JsonRpcConnection::sendResult(const Json &id, const Json &result)
     writeMessage(Json{{"jsonrpc", "2.0"}, {"id", id}, {"result", result}});
 }
 
+void JsonRpcConnection::sendSerializedResult(const Json &id, const QByteArray &result)
+{
+    if (id.is_null() || m_state != State::Open)
+        return;
+    markAnswered(id);
+    QByteArray bytes;
+    const QByteArray idBytes = toBytes(id);
+    bytes.reserve(result.size() + idBytes.size() + 40);
+    bytes.append(R"({"jsonrpc":"2.0","id":)").append(idBytes).append(R"(,"result":)").append(result);
+    bytes.append('}');
+    writeLine(std::move(bytes));
+}
+
 void JsonRpcConnection::sendError(const Json &id, int code, const QString &message, const Json &data)
 {
     if (id.is_null() || m_state != State::Open)
@@ -265,12 +271,15 @@ void JsonRpcConnection::writeError(const Json &id, int code, const QString &mess
 
 void JsonRpcConnection::writeMessage(const Json &message)
 {
-    QByteArray bytes = toBytes(message);
+    writeLine(toBytes(message));
+}
+
+void JsonRpcConnection::writeLine(QByteArray bytes)
+{
     bytes.append('\n');
-    m_socket->write(bytes);
-    // Hand it to the kernel now rather than on the next turn of the event loop: the answer to a
-    // cached token/get leaves within the same wake-up that read its request.
-    m_socket->flush();
+    // To the kernel now, not on the next turn: the answer to a cached token/get leaves within the
+    // wake-up that read its request.
+    m_stream->write(bytes);
 }
 
 void JsonRpcConnection::close()
@@ -280,10 +289,8 @@ void JsonRpcConnection::close()
     m_state = State::Closing;
     // A client that does not read cannot be flushed to: give it the drain deadline, then drop it.
     QTimer::singleShot(m_drainTimer.interval(), this, &JsonRpcConnection::abort);
-    // disconnectFromServer() writes what is buffered first, then emits disconnected() → finish().
-    m_socket->disconnectFromServer();
-    if (m_socket->state() == QLocalSocket::UnconnectedState)
-        QTimer::singleShot(0, this, &JsonRpcConnection::finish);
+    // Writes what waits first, then disconnected() → finish().
+    m_stream->closeAfterFlush();
 }
 
 void JsonRpcConnection::abort()
@@ -291,8 +298,8 @@ void JsonRpcConnection::abort()
     if (m_state == State::Closed)
         return;
     m_state = State::Closing;
-    disconnect(m_socket, nullptr, this, nullptr);
-    m_socket->abort();
+    disconnect(m_stream, nullptr, this, nullptr);
+    m_stream->abort();
     finish();
 }
 

@@ -11,9 +11,9 @@
 
 #include <chrono>
 
-class QLocalSocket;
-
 namespace mcpauth {
+
+class LocalStream;
 
 /// One accepted local-socket client speaking JSON-RPC 2.0, one JSON object per line (`\n`, optional
 /// `\r`), the framing of MCP's stdio transport (design.md "Local socket protocol"). It turns lines
@@ -24,8 +24,9 @@ namespace mcpauth {
 /// A client cannot make it hold memory or a slot for nothing (security.md §6): a line must be
 /// finished within lineTimeout of its first byte; while more than maxUnsentBytes of replies wait
 /// for the client to read them, nothing more is read from it (the kernel then blocks its writes),
-/// and if it does not drain them within drainTimeout it is cut. Qt's read buffer is bounded too.
-/// Either wait makes the connection stalled(): the server may evict it for a newcomer.
+/// and if it does not drain them within drainTimeout it is cut. Either wait makes the connection
+/// stalled(): the server may evict it for a newcomer. Input is taken one chunk per turn of the
+/// event loop, so one client flooding the agent cannot keep it from the others.
 ///
 ///     Open ──close() / line too large / stalled too long──> Closing ──socket flushed──> Closed
 ///       ├── abort() ─────────────────────────────────────────────────────────────────────^
@@ -40,7 +41,7 @@ public:
     static constexpr int maxPendingRequests = 64;
     /// Replies written but not yet read by the client beyond which reading from it pauses.
     static constexpr qsizetype maxUnsentBytes = 256 * 1024;
-    /// How much Qt may read ahead from the socket for us.
+    /// How much input is taken from the stream per turn of the event loop.
     static constexpr qsizetype readBufferBytes = 64 * 1024;
 
     /// Bytes of unfinished lines held by every connection that shares it (the server's): past
@@ -52,9 +53,9 @@ public:
         qsizetype used = 0;
     };
 
-    /// Takes ownership of `socket`, which must be connected. `peer` is who the kernel says it is.
+    /// Takes ownership of `stream`, which must be connected. `peer` is who the kernel says it is.
     /// `budget`, when given, is shared with the other connections and must outlive this one.
-    JsonRpcConnection(QLocalSocket *socket, PeerInfo peer, qsizetype maxLineBytes = 1 << 20,
+    JsonRpcConnection(LocalStream *stream, PeerInfo peer, qsizetype maxLineBytes = 1 << 20,
                       QObject *parent = nullptr, LineBudget *budget = nullptr);
     ~JsonRpcConnection() override;
 
@@ -66,6 +67,9 @@ public:
     /// Answer the request `id`. No-op for a notification (null id: JSON-RPC 2.0 §4.1 forbids
     /// replying) and once the connection is closing.
     void sendResult(const Json &id, const Json &result);
+    /// sendResult() with `result` already serialized (one JSON value, no newline): the hot path
+    /// answers a repeated request without building or printing it again.
+    void sendSerializedResult(const Json &id, const QByteArray &result);
     /// Answer the request `id` with an error; `data` is omitted when null. Same rules as sendResult().
     void sendError(const Json &id, int code, const QString &message, const Json &data = Json());
     /// Flush what was written, then disconnect. closed() follows.
@@ -93,6 +97,7 @@ private:
     void onReadyRead();
     /// Handles the complete lines m_framer holds until it runs out or replies back up.
     void handleBufferedLines(bool *lineDone);
+    void takeInput(const QByteArray &chunk, bool *lineDone);
     bool backedUp() const;
     void updateWaits(bool lineDone);
     void account();
@@ -101,10 +106,11 @@ private:
     void handleLine(const QByteArray &line);
     void markAnswered(const Json &id);
     void writeMessage(const Json &message);
+    void writeLine(QByteArray bytes);
     void writeError(const Json &id, int code, const QString &message, const Json &data = Json());
     void finish();
 
-    QLocalSocket *m_socket;
+    LocalStream *m_stream;
     PeerInfo m_peer;
     LineFramer m_framer;
     LineBudget *m_budget;

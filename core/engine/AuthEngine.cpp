@@ -40,7 +40,9 @@ AuthEngine::AuthEngine(const HttpClient &http, const Clock &clock, SecretStore &
     : QObject(parent), m_http(http), m_clock(clock), m_secrets(secrets), m_stateFile(stateFile),
       m_browser(browser), m_options(options), m_tokenClient(std::make_unique<TokenClient>(m_http, m_clock)),
       m_state(Json::object()), m_clients(std::make_unique<ClientDirectory>(m_secrets))
-{}
+{
+    connect(this, &AuthEngine::serversChanged, this, [this] { ++m_generation; });
+}
 
 AuthEngine::~AuthEngine() = default;
 
@@ -138,6 +140,7 @@ void AuthEngine::ensureLoaded(ServerSession *s, QObject *context, TokenCallback 
             if (tokens) {
                 s->tokens = tokens.value();
                 s->tokenState = TS::Present;
+                ++m_generation;
                 scheduleProactiveRefresh(s);
             } else {
                 qCWarning(lcEngine) << "stored tokens unreadable for" << s->resourceString();
@@ -201,9 +204,7 @@ void AuthEngine::deliverToken(ServerSession *s, const QString &scope, qint64 min
         done(e);
         return;
     }
-    // Ask for at most half the token's lifetime, or a short-lived token would always be "expiring".
-    const qint64 lifetime = s->tokens.expiresAt > 0 ? s->tokens.expiresAt - s->tokens.obtainedAt : 0;
-    const qint64 effectiveMin = lifetime > 0 ? std::min(minValid, lifetime / 2) : minValid;
+    const qint64 effectiveMin = s->tokens.effectiveMinValid(minValid);
     if (s->tokens.isValidFor(m_clock.now(), effectiveMin)) {
         // Also while a (step-up) sign-in runs: the tokens held stay good until it succeeds.
         done(s->tokens);
@@ -301,6 +302,7 @@ void AuthEngine::storeTokens(ServerSession *s, const TokenSet &tokens, std::func
 {
     s->tokens = tokens;
     s->tokenState = ServerSession::TokenState::Present;
+    ++m_generation;
     m_secrets.write(tokenKey(s), toBytes(tokens.toSecretJson()), s, [this, s, then](Status st) {
         if (!st) {
             // Design.md: no keychain → keep tokens in memory for the agent's lifetime, say so.
@@ -319,6 +321,7 @@ void AuthEngine::dropTokens(ServerSession *s, const QString &reason)
     s->proactiveRefresh.stop();
     s->tokens = TokenSet{};
     s->tokenState = ServerSession::TokenState::Absent;
+    ++m_generation;
     saveRecord(s);
     m_secrets.remove(tokenKey(s), s, [](Status st) {
         if (!st)
@@ -447,6 +450,7 @@ void AuthEngine::forgetFailedServers(ServerSession *latest)
             !old->tokenWaiters.isEmpty() || !old->loadWaiters.isEmpty())
             continue; // signed in meanwhile, or busy: not ours to drop
         m_sessions.remove(key);
+        ++m_generation;
         old->deleteLater();
     }
 }

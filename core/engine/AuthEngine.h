@@ -86,6 +86,11 @@ public:
     void logout(const QUrl &mcpUrl, QObject *context, std::function<void(Result<bool>)> done);
 
     QList<ServerStatus> servers() const;
+    /// Moves on whenever any server's tokens or state change (serversChanged() included). An answer
+    /// token() gave stays its answer while this stays the same and, for the same scope and
+    /// minValidSeconds, until the token's servableUntil(): the broker's hot path relies on that.
+    quint64 generation() const { return m_generation; }
+    const Clock &clock() const { return m_clock; }
     QString secretStoreName() const;
     bool secretsPersistent() const;
     /// Whether the secret store works right now (SecretStore::probe), answered within
@@ -138,6 +143,7 @@ private:
     std::unique_ptr<TokenClient> m_tokenClient;
     Json m_state;
     QHash<QString, ServerSession *> m_sessions; ///< by canonical resource string
+    quint64 m_generation = 0;
     /// Servers never signed in whose sign-in failed, oldest first; at most kMaxFailedServers.
     QStringList m_failedServers;
     static constexpr int kMaxFailedServers = 32;

@@ -5,6 +5,8 @@
 
 #include <QString>
 
+#include <algorithm>
+
 namespace mcpauth {
 
 /// Tokens for one (resource, issuer, account). Everything here is secret except expiresAt/scope;
@@ -24,6 +26,19 @@ struct TokenSet
     bool isValidFor(qint64 now, qint64 minValidSeconds) const
     {
         return !accessToken.isEmpty() && (expiresAt == 0 || expiresAt - now >= minValidSeconds);
+    }
+    /// What a caller's `minValidSeconds` means for these tokens: at most half their lifetime, or a
+    /// short-lived token would always count as expiring.
+    qint64 effectiveMinValid(qint64 minValidSeconds) const
+    {
+        const qint64 lifetime = expiresAt > 0 ? expiresAt - obtainedAt : 0;
+        return lifetime > 0 ? std::min(minValidSeconds, lifetime / 2) : minValidSeconds;
+    }
+    /// The last second (Unix time) at which they serve a caller asking for `minValidSeconds`
+    /// (isValidFor(now, effectiveMinValid(…)) holds up to it); 0: no known end.
+    qint64 servableUntil(qint64 minValidSeconds) const
+    {
+        return expiresAt == 0 ? 0 : expiresAt - effectiveMinValid(minValidSeconds);
     }
 
     /// Parses a successful token endpoint response (RFC 6749 §5.1). `now` stamps expiresAt from

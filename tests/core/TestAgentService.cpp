@@ -38,6 +38,14 @@ public:
             return done(*answerNow);
         waiting << std::move(done);
     }
+    /// What allowsNow() answers (the hot path's question); every call is recorded in `quick`.
+    bool standing = false;
+    QList<AccessRequest> quick;
+    bool allowsNow(const AccessRequest &request) override
+    {
+        quick << request;
+        return standing;
+    }
     void decide(const Status &decision)
     {
         for (const Answer &d : std::exchange(waiting, {}))
@@ -189,6 +197,61 @@ private Q_SLOTS:
         QVERIFY(jsonString(reply["error"], "message").contains(QStringLiteral("exited")));
         QTRY_COMPARE(f.client.socket.state(), QLocalSocket::UnconnectedState);
         QCOMPARE(f.server.tokenRequests.size(), 0);
+    }
+
+    // Issue 8.5: a repeated token/get is answered from the connection's hot answer: the gate is
+    // asked every time (allowsNow), the engine is not. Whatever could change the answer (a gate
+    // that wants to ask, the token no longer serving minValidSeconds, a sign-out) sends the
+    // request down the full path again, which never hands out the old token.
+    void aRepeatIsAnsweredHotUntilSomethingChanges()
+    {
+        Fixture f;
+        auto gate = std::make_shared<RecordingGate>();
+        gate->answerNow = okStatus();
+        gate->standing = true;
+        f.service.setGate(gate);
+        QVERIFY(f.call("login/start", Json{{"resource", f.mcp()}}).contains("result"));
+        const Json params{{"resource", f.mcp()}, {"minValidSeconds", 60}};
+        const Json first = f.call("token/get", params);
+        QVERIFY2(first.contains("result"), first.dump().c_str());
+        const qsizetype checked = gate->asked.size();
+
+        f.client.send(
+            Json{{"jsonrpc", "2.0"}, {"id", "a-string-id"}, {"method", "token/get"}, {"params", params}});
+        QVERIFY(f.client.waitForLines(f.client.lines.size() + 1, 3000));
+        const Json again = f.client.last();
+        QVERIFY2(again.value("id", std::string()) == "a-string-id", again.dump().c_str());
+        QVERIFY(again["result"] == first["result"]);
+        QCOMPARE(gate->asked.size(), checked); // not the full path...
+        QCOMPARE(gate->quick.size(), 1);       // ...but the gate decided
+        QCOMPARE(gate->quick[0].caller.pid, f.identity.pid);
+        QCOMPARE(gate->quick[0].server, gate->asked.last().server);
+
+        // Other params are another question: the full path.
+        QVERIFY(f.call("token/get", Json{{"resource", f.mcp()}, {"minValidSeconds", 61}}).contains("result"));
+        QCOMPARE(gate->asked.size(), checked + 1);
+
+        // The gate would have to ask: the full path, where check() decides.
+        gate->standing = false;
+        QVERIFY(f.call("token/get", params)["result"] == first["result"]);
+        QCOMPARE(gate->asked.size(), checked + 2);
+        gate->standing = true;
+        QVERIFY(f.call("token/get", params)["result"] == first["result"]);
+        QCOMPARE(gate->asked.size(), checked + 2);
+
+        // The token no longer serves 60 s: the engine refreshes, the caller gets the new token.
+        f.clock.advance(3600 - 60 + 1);
+        const Json refreshed = f.call("token/get", params);
+        QVERIFY2(refreshed.contains("result"), refreshed.dump().c_str());
+        QCOMPARE(f.server.refreshGrants, 1);
+        QVERIFY(refreshed["result"]["accessToken"] != first["result"]["accessToken"]);
+        QVERIFY(f.call("token/get", params)["result"] == refreshed["result"]);
+
+        // Signed out: no token, hot or not.
+        QVERIFY(f.call("logout", Json{{"resource", f.mcp()}}).contains("result"));
+        const Json gone = f.call("token/get", params);
+        QVERIFY2(gone.contains("error"), gone.dump().c_str());
+        QCOMPARE(gone["error"].value("code", 0), -32001);
     }
 
     void configureInvalidParams_data()

@@ -202,6 +202,31 @@ private Q_SLOTS:
         QVERIFY(!reread.load()->contains("approvals") || (*reread.load())["approvals"]["grants"].empty());
     }
 
+    // The broker's hot path asks allowsNow(): yes only for a standing grant (or approvals off),
+    // counted as a use; never for "once", an unhashed binary, a revoked grant or an exited app.
+    void allowsNowOnlyForAStandingGrant()
+    {
+        QVERIFY(gate({false, 60})->allowsNow(request()));
+        auto g = gate();
+        QVERIFY(!g->allowsNow(request())); // nothing decided, binary not even hashed yet
+        ask(*g, request());
+        QTRY_COMPARE(g->pending().size(), size_t(1));
+        QVERIFY(g->decide(pendingId(*g), ApprovalGate::Decision::Once, AppIdentity()));
+        QVERIFY(!g->allowsNow(request())); // once was once
+        ask(*g, request());
+        QTRY_COMPARE(g->pending().size(), size_t(1));
+        QVERIFY(g->decide(pendingId(*g), ApprovalGate::Decision::WhileRunning, AppIdentity()));
+        m_clock.advance(5);
+        QVERIFY(g->allowsNow(request()));
+        QVERIFY(g->allowsNow(request()));
+        QCOMPARE(g->grants()[0].value("uses", 0), 2);
+        QCOMPARE(jsonInt(g->grants()[0], "lastUsedAt").value_or(0), m_clock.now());
+        QVERIFY(!g->allowsNow(request("https://other.example.com/mcp")));
+        QVERIFY(!g->allowsNow(request("https://mcp.example.com/mcp", 5151))); // another process
+        m_process->running = false;
+        QVERIFY(!g->allowsNow(request()));
+    }
+
     void anAppCannotApproveItself()
     {
         auto g = gate();

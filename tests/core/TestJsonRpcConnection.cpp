@@ -1,6 +1,10 @@
 #include "LocalLineClient.h"
 #include "broker/JsonRpcConnection.h"
+#include "broker/QtLocalStream.h"
 #include "broker/RpcErrors.h"
+#ifdef MCPAUTH_TEST_UNIX_STREAM
+#include "UnixLocalStream.h"
+#endif
 
 #include <QLocalServer>
 #include <QSignalSpy>
@@ -23,6 +27,17 @@ using namespace std::chrono_literals;
     } while (false)
 
 namespace {
+/// The agent's stream in TestJsonRpcConnectionUnix (the same tests, built against the platform's
+/// descriptor-level stream), Qt's portable one here.
+LocalStream *streamFor(QLocalSocket *socket)
+{
+#ifdef MCPAUTH_TEST_UNIX_STREAM
+    return UnixLocalStream::adopt(socket);
+#else
+    return new QtLocalStream(socket);
+#endif
+}
+
 Json request(const Json &id, const char *method, const Json &params = Json::object())
 {
     return Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
@@ -53,7 +68,8 @@ private:
         peer.uid = 1000;
         peer.pid = 4242;
         peer.processChain = {QStringLiteral("/usr/bin/mcp-auth"), QStringLiteral("/opt/cursor/cursor")};
-        m_connection = new JsonRpcConnection(m_server->nextPendingConnection(), peer, maxLineBytes, this);
+        m_connection =
+            new JsonRpcConnection(streamFor(m_server->nextPendingConnection()), peer, maxLineBytes, this);
         m_requests = std::make_unique<QSignalSpy>(m_connection, &JsonRpcConnection::requestReceived);
         m_closed = std::make_unique<QSignalSpy>(m_connection, &JsonRpcConnection::closed);
         return true;
@@ -341,12 +357,12 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitFor([&] { return m_server->hasPendingConnections(); }, 3000));
         PeerInfo peer;
         peer.known = true;
-        auto *conn = new JsonRpcConnection(m_server->nextPendingConnection(), peer, 1 << 20, this);
+        auto *conn = new JsonRpcConnection(streamFor(m_server->nextPendingConnection()), peer, 1 << 20, this);
         conn->setTimeouts(10s, 500ms);
         QSignalSpy closed(conn, &JsonRpcConnection::closed);
         const QByteArray flood = QByteArray("x\n").repeated(100'000); // 100,000 error replies' worth
         silent.write(flood);
-        auto *agentSide = conn->findChild<QLocalSocket *>();
+        auto *agentSide = conn->findChild<LocalStream *>();
         QVERIFY(agentSide);
         qint64 most = 0;
         QVERIFY(QTest::qWaitFor(

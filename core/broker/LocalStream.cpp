@@ -1,0 +1,3 @@
+#include "broker/LocalStream.h"
+
+#include "moc_LocalStream.cpp"
