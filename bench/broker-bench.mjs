@@ -119,20 +119,28 @@ async function main() {
     const sbA = h.makeSandbox('bench-approvals', { approvals: true });
     delete sbA.env.QT_LOGGING_RULES;
     try {
-        const login = await h.runCli(sbA, ['login', mcp.url]);
-        if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
+        // The user answers "always" to whatever waits until `work` has settled.
+        const approvingAlways = async (work) => {
+            let settled = false, approvals = 0;
+            const done = work.finally(() => { settled = true; });
+            while (!settled) {
+                const r = await h.runCli(sbA, ['approvals', '--json']);
+                for (const p of (r.code === 0 ? JSON.parse(r.stdout) : []))
+                    if ((await h.runCli(sbA, ['approve', p.id, '--always'])).code === 0) approvals++;
+                await h.sleep(50);
+            }
+            return { result: await done, approvals };
+        };
+        // The sign-in runs as another app (mcpauth-peer-client runs it as its child): an app may
+        // not approve its own request, and the CLI here is the test runner's.
+        const peer = path.join(path.resolve(process.env.MCP_AUTH_BUILD_DIR), 'tests', 'mcpauth-peer-client');
+        const signIn = spawn(peer, ['--spawn', h.binaries().cli, 'login', mcp.url], { env: sbA.env, stdio: 'ignore' });
+        const login = await approvingAlways(new Promise(resolve => signIn.on('exit', resolve)));
+        if (login.result !== 0) throw new Error(`login as mcpauth-peer-client failed: exit ${login.result}`);
         const loadgen = path.join(path.resolve(process.env.MCP_AUTH_BUILD_DIR), 'bench', 'mcpauth-loadgen');
         const first = spawn(loadgen, [sbA.socket, mcp.url, '1', '0.1'], { env: sbA.env, stdio: 'ignore' });
-        const exited = new Promise(resolve => first.on('exit', resolve));
-        let approved = false;
-        for (let i = 0; i < 100 && !approved; i++) {
-            const r = await h.runCli(sbA, ['approvals', '--json']);
-            const pending = r.code === 0 ? JSON.parse(r.stdout) : [];
-            if (pending.length) approved = (await h.runCli(sbA, ['approve', pending[0].id, '--always'])).code === 0;
-            else await h.sleep(50);
-        }
-        await exited;
-        if (!approved) throw new Error('the load generator was never waiting for approval');
+        const warm = await approvingAlways(new Promise(resolve => first.on('exit', resolve)));
+        if (warm.approvals !== 1) throw new Error(`the load generator waited for ${warm.approvals} approvals, not 1`);
         for (const clients of [1, 64]) {
             const run = spawnSync(loadgen, [sbA.socket, mcp.url, String(clients), String(LOADGEN_SECONDS)],
                 { env: sbA.env, encoding: 'utf8', timeout: (LOADGEN_SECONDS * 2 + 30) * 1000 });
