@@ -396,7 +396,7 @@ void AgentService::serversList(const Call &, Reply reply)
         Json e = Json::object();
         e["resource"] = toStd(s.resource);
         e["issuer"] = toStd(s.issuer);
-        e["state"] = toStd(s.state);
+        e["state"] = toStd(serverStateName(s.state));
         e["expiresAt"] = s.expiresAt;
         e["scope"] = toStd(s.scope);
         if (!s.lastError.isEmpty())

@@ -40,9 +40,7 @@ AuthEngine::AuthEngine(const HttpClient &http, const Clock &clock, SecretStore &
     : QObject(parent), m_http(http), m_clock(clock), m_secrets(secrets), m_stateFile(stateFile),
       m_browser(browser), m_options(options), m_tokenClient(std::make_unique<TokenClient>(m_http, m_clock)),
       m_state(Json::object()), m_clients(std::make_unique<ClientDirectory>(m_secrets))
-{
-    connect(this, &AuthEngine::serversChanged, this, [this] { ++m_generation; });
-}
+{}
 
 AuthEngine::~AuthEngine() = default;
 
@@ -75,6 +73,7 @@ void AuthEngine::start(QObject *context, StatusCallback done)
         }
         if (!jsonBool(rec, "signedIn").value_or(false))
             s->tokenState = ServerSession::TokenState::Absent;
+        s->signInRequired = jsonBool(rec, "signInRequired").value_or(false);
     }
 }
 
@@ -90,6 +89,7 @@ ServerSession *AuthEngine::session(const QUrl &canonical)
             refresh(s);
         }
     });
+    connect(&s->expiryTick, &QTimer::timeout, this, [this, s] { publish(s); });
     m_sessions.insert(key, s);
     return s;
 }
@@ -130,6 +130,8 @@ void AuthEngine::ensureLoaded(ServerSession *s, QObject *context, TokenCallback 
                     }
                     qCInfo(lcEngine) << "stored tokens are gone for" << s->resourceString();
                     s->tokenState = TS::Absent;
+                    s->signInRequired = true;
+                    publish(s);
                     ServerSession::resolve(s->loadWaiters, s->tokens);
                 });
                 return;
@@ -145,8 +147,10 @@ void AuthEngine::ensureLoaded(ServerSession *s, QObject *context, TokenCallback 
             } else {
                 qCWarning(lcEngine) << "stored tokens unreadable for" << s->resourceString();
                 s->tokenState = TS::Absent;
+                s->signInRequired = true;
             }
         }
+        publish(s);
         ServerSession::resolve(s->loadWaiters, s->tokens);
     });
 }
@@ -229,14 +233,15 @@ void AuthEngine::refresh(ServerSession *s)
         return;
     const std::optional<ClientRegistration> client = clientFor(s);
     if (!s->discovery || !client) {
-        dropTokens(s, QStringLiteral("server metadata or client registration missing"));
+        dropTokens(s, QStringLiteral("server metadata or client registration missing"), Lost::Yes);
+        publish(s);
         ServerSession::resolve(s->tokenWaiters, notSignedIn(s));
         runAfterRefresh(s);
         return;
     }
     s->activity = ServerSession::Activity::Refreshing;
     s->proactiveRefresh.stop();
-    Q_EMIT serversChanged();
+    publish(s);
     qCInfo(lcTokens) << "refreshing tokens for" << s->resourceString();
     m_tokenClient->refresh(s->discovery->metadata, *client, s->tokens, resourceParam(s), s,
                            [this, s](Result<TokenSet> r) { finishRefresh(s, r); });
@@ -251,7 +256,7 @@ void AuthEngine::finishRefresh(ServerSession *s, const Result<TokenSet> &result)
             s->activity = ServerSession::Activity::Idle;
             s->lastError.clear();
             saveRecord(s);
-            Q_EMIT serversChanged();
+            publish(s);
             Q_EMIT refreshed(s->resourceString(), s->issuer, s->tokens.scope, QStringLiteral("ok"));
             ServerSession::resolve(s->tokenWaiters, s->tokens);
             runAfterRefresh(s);
@@ -264,7 +269,7 @@ void AuthEngine::finishRefresh(ServerSession *s, const Result<TokenSet> &result)
     Q_EMIT refreshed(s->resourceString(), s->issuer, s->tokens.scope, e.code);
     if (e.category == Error::Category::LoginRequired) {
         // invalid_grant: the grant is gone (revoked, expired, or reuse detected). Sign in again.
-        dropTokens(s, e.message);
+        dropTokens(s, e.message, Lost::Yes);
         ServerSession::resolve(s->tokenWaiters,
                                Error{Error::Category::LoginRequired, e.code,
                                      QStringLiteral("the sign-in to %1 has expired or was revoked; "
@@ -273,7 +278,7 @@ void AuthEngine::finishRefresh(ServerSession *s, const Result<TokenSet> &result)
     } else if (e.code == QLatin1String("invalid_client")) {
         // The server no longer knows our client: forget it so the next sign-in registers again.
         forgetClient(s->issuer);
-        dropTokens(s, e.message);
+        dropTokens(s, e.message, Lost::Yes);
         ServerSession::resolve(s->tokenWaiters,
                                Error{Error::Category::LoginRequired, e.code,
                                      QStringLiteral("%1 no longer accepts this client; run: mcp-auth "
@@ -287,7 +292,7 @@ void AuthEngine::finishRefresh(ServerSession *s, const Result<TokenSet> &result)
         qCWarning(lcTokens) << "refresh failed, tokens kept:" << e.message;
         ServerSession::resolve(s->tokenWaiters, e);
     }
-    Q_EMIT serversChanged();
+    publish(s);
     runAfterRefresh(s);
 }
 
@@ -315,12 +320,13 @@ void AuthEngine::storeTokens(ServerSession *s, const TokenSet &tokens, std::func
     });
 }
 
-void AuthEngine::dropTokens(ServerSession *s, const QString &reason)
+void AuthEngine::dropTokens(ServerSession *s, const QString &reason, Lost lost)
 {
     qCInfo(lcEngine) << "forgetting tokens for" << s->resourceString() << "-" << reason;
     s->proactiveRefresh.stop();
     s->tokens = TokenSet{};
     s->tokenState = ServerSession::TokenState::Absent;
+    s->signInRequired = lost == Lost::Yes;
     ++m_generation;
     saveRecord(s);
     m_secrets.remove(tokenKey(s), s, [](Status st) {
@@ -382,7 +388,7 @@ void AuthEngine::login(const QUrl &mcpUrl, const QString &scope, const LoginOpti
 void AuthEngine::startLogin(ServerSession *s, const QString &scope, const LoginOptions &options)
 {
     s->activity = ServerSession::Activity::SigningIn;
-    Q_EMIT serversChanged();
+    publish(s);
 
     const QString resource = s->resourceString();
     const ServerConfig *config = configFor(resource);
@@ -414,9 +420,9 @@ void AuthEngine::finishLogin(ServerSession *s, const Result<LoginOutcome> &r)
         s->activity = ServerSession::Activity::Idle;
         s->lastError = r.error().message;
         ServerSession::resolve(s->tokenWaiters, r.error());
+        publish(s);
         if (s->issuer.isEmpty())
             forgetFailedServers(s);
-        Q_EMIT serversChanged();
         return;
     }
     const LoginOutcome &o = r.value();
@@ -428,11 +434,12 @@ void AuthEngine::finishLogin(ServerSession *s, const Result<LoginOutcome> &r)
     }
     s->issuer = o.discovery.issuer;
     s->discovery = o.discovery;
+    s->signInRequired = false;
     storeTokens(s, o.tokens, [this, s] {
         s->activity = ServerSession::Activity::Idle;
         s->lastError.clear();
         saveRecord(s);
-        Q_EMIT serversChanged();
+        publish(s);
         ServerSession::resolve(s->tokenWaiters, s->tokens);
     });
 }
@@ -452,6 +459,7 @@ void AuthEngine::forgetFailedServers(ServerSession *latest)
         m_sessions.remove(key);
         ++m_generation;
         old->deleteLater();
+        Q_EMIT serverRemoved(key);
     }
 }
 
@@ -476,7 +484,8 @@ void AuthEngine::logout(const QUrl &mcpUrl, QObject *context, std::function<void
         }
         const std::optional<ClientRegistration> client = clientFor(s);
         if (s->tokenState != ServerSession::TokenState::Present || !s->discovery || !client) {
-            dropTokens(s, QStringLiteral("signed out"));
+            dropTokens(s, QStringLiteral("signed out"), Lost::No);
+            publish(s);
             done(false);
             return;
         }
@@ -485,14 +494,15 @@ void AuthEngine::logout(const QUrl &mcpUrl, QObject *context, std::function<void
         const QString token = useRefresh ? s->tokens.refreshToken : s->tokens.accessToken;
         const QString hint = useRefresh ? QStringLiteral("refresh_token") : QStringLiteral("access_token");
         s->activity = ServerSession::Activity::SigningOut;
+        publish(s);
         // The session, not the caller, owns the revocation: it must finish even if the caller leaves.
         m_tokenClient->revoke(s->discovery->metadata, *client, token, hint, s,
                               [this, s, done, context = QPointer<QObject>(context)](Result<bool> revoked) {
                                   s->activity = ServerSession::Activity::Idle;
                                   if (!revoked)
                                       qCWarning(lcTokens) << "revocation failed:" << revoked.error().message;
-                                  dropTokens(s, QStringLiteral("signed out"));
-                                  Q_EMIT serversChanged();
+                                  dropTokens(s, QStringLiteral("signed out"), Lost::No);
+                                  publish(s);
                                   if (context)
                                       done(revoked ? revoked.value() : false);
                               });
@@ -559,6 +569,28 @@ void AuthEngine::addPreRegisteredClient(const ClientRegistration &client)
     m_clients->addPreRegistered(client);
 }
 
+// The one place a server's state is published (issue 9.1): every change of it, whatever caused
+// it, leaves through serverChanged() once, with the status servers() gives from now on.
+void AuthEngine::publish(ServerSession *s)
+{
+    ++m_generation;
+    const Json record = m_state[kServers].value(toStd(s->resourceString()), Json::object());
+    const qint64 now = m_clock.now();
+    std::optional<ServerStatus> st = s->status(record, now);
+    // SignedIn turns Expired at the token's expiry with nothing else happening: look again then.
+    if (st && st->state == ServerState::SignedIn && st->expiresAt > now)
+        s->expiryTick.start(std::chrono::seconds(std::min<qint64>(st->expiresAt - now + 1, 24 * 3600)));
+    else
+        s->expiryTick.stop();
+    if (st == s->published)
+        return;
+    s->published = st;
+    if (st)
+        Q_EMIT serverChanged(*st);
+    else
+        Q_EMIT serverRemoved(s->resourceString());
+}
+
 QList<ServerStatus> AuthEngine::servers() const
 {
     QList<ServerStatus> out;
@@ -603,6 +635,9 @@ void AuthEngine::saveRecord(ServerSession *s)
     rec["signedIn"] = s->tokenState == ServerSession::TokenState::Present;
     rec["expiresAt"] = s->tokens.expiresAt;
     rec["scope"] = toStd(s->tokens.scope);
+    rec["refreshable"] = s->tokens.hasRefreshToken();
+    if (s->signInRequired)
+        rec["signInRequired"] = true;
     if (s->discovery)
         rec["discovery"] = s->discovery->toJson();
     m_state[kServers][toStd(s->resourceString())] = rec;

@@ -86,7 +86,7 @@ public:
     void logout(const QUrl &mcpUrl, QObject *context, std::function<void(Result<bool>)> done);
 
     QList<ServerStatus> servers() const;
-    /// Moves on whenever any server's tokens or state change (serversChanged() included). An answer
+    /// Moves on whenever any server's tokens or state change (serverChanged() included). An answer
     /// token() gave stays its answer while this stays the same and, for the same scope and
     /// minValidSeconds, until the token's servableUntil(): the broker's hot path relies on that.
     quint64 generation() const { return m_generation; }
@@ -102,8 +102,12 @@ public:
     void addPreRegisteredClient(const ClientRegistration &client);
 
 Q_SIGNALS:
-    /// Fires when a server's state changes (signed in/out, tokens refreshed, error); for the tray.
-    void serversChanged();
+    /// Fires once for each change of a server's status (state, expiry, scope, issuer, error),
+    /// whatever caused it, with the status servers() gives from then on: the one source the tray,
+    /// `servers/list` and the notifications share (issue 9.1). Also at the access token's expiry.
+    void serverChanged(const mcpauth::ServerStatus &status);
+    /// Fires when a server leaves servers() (a failed first sign-in pushed out by newer ones).
+    void serverRemoved(const QString &resource);
     /// Fires when a sign-in opens the browser, once per sign-in.
     void browserOpened(const QString &resource);
     /// Fires when a refresh ends: `outcome` is "ok" or the error's code (for the audit log).
@@ -119,7 +123,10 @@ private:
     void finishRefresh(ServerSession *s, const Result<TokenSet> &result);
     void runAfterRefresh(ServerSession *s);
     void storeTokens(ServerSession *s, const TokenSet &tokens, std::function<void()> then);
-    void dropTokens(ServerSession *s, const QString &reason);
+    /// Lost::Yes: the sign-in was lost, not ended by the user; the server shows SignInRequired.
+    enum class Lost { No, Yes };
+    void dropTokens(ServerSession *s, const QString &reason, Lost lost);
+    void publish(ServerSession *s);
     void forgetClient(const QString &issuer);
     void scheduleProactiveRefresh(ServerSession *s);
     std::optional<ClientRegistration> clientFor(const ServerSession *s) const;

@@ -9,6 +9,7 @@ ServerSession::ServerSession(QUrl resource_, QObject *parent)
 {
     mcpUrl = resource;
     proactiveRefresh.setSingleShot(true);
+    expiryTick.setSingleShot(true);
 }
 
 void ServerSession::resolve(QList<Waiter> &list, const Result<TokenSet> &result)
@@ -37,16 +38,26 @@ std::optional<ServerStatus> ServerSession::status(const Json &record, qint64 now
         loaded || (tokenState == TokenState::Unknown && jsonBool(record, "signedIn").value_or(false));
     st.expiresAt = loaded ? tokens.expiresAt : jsonInt(record, "expiresAt").value_or(0);
     st.scope = loaded ? tokens.scope : jsonString(record, "scope");
+    // A token read from the keychain knows whether it can be refreshed; one not read yet answers
+    // from its record (written with it).
+    const bool refreshable =
+        loaded ? tokens.hasRefreshToken() : jsonBool(record, "refreshable").value_or(true);
     if (activity == Activity::SigningIn)
-        st.state = QStringLiteral("signing_in");
+        st.state = ServerState::SigningIn;
     else if (activity == Activity::Refreshing)
-        st.state = QStringLiteral("refreshing");
+        st.state = ServerState::Refreshing;
+    else if (activity == Activity::SigningOut)
+        st.state = ServerState::SigningOut;
     else if (!present)
-        st.state = QStringLiteral("signed_out");
+        st.state = signInRequired        ? ServerState::SignInRequired
+                   : lastError.isEmpty() ? ServerState::SignedOut
+                                         : ServerState::Error; // a first sign-in that failed
     else if (st.expiresAt > 0 && st.expiresAt <= now)
-        st.state = QStringLiteral("expired"); // a refresh on next use may still revive it
+        st.state = refreshable ? ServerState::Expired : ServerState::SignInRequired;
+    else if (!lastError.isEmpty())
+        st.state = ServerState::Error; // a refresh failed (or the keychain refused); the token still serves
     else
-        st.state = QStringLiteral("signed_in");
+        st.state = ServerState::SignedIn;
     return st;
 }
 

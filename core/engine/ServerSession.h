@@ -3,6 +3,7 @@
 #include "common/Json.h"
 #include "common/Result.h"
 #include "discovery/Discovery.h"
+#include "status/ServerState.h"
 #include "tokens/TokenSet.h"
 
 #include <QList>
@@ -17,17 +18,6 @@
 namespace mcpauth {
 
 class LoginFlow;
-
-/// What `servers/list` and `mcp-auth status` show for one server.
-struct ServerStatus
-{
-    QString resource;
-    QString issuer;
-    QString state; ///< "signed_in", "expired", "signed_out", "signing_in", "refreshing"
-    qint64 expiresAt = 0;
-    QString scope;
-    QString lastError;
-};
 
 /// Everything the agent knows and is doing for one MCP server (one canonical resource URI):
 /// where it signs in, the tokens once loaded from the keychain, and the one refresh or one sign-in
@@ -59,12 +49,19 @@ public:
     Activity activity = Activity::Idle;
     TokenSet tokens;
     QString lastError;
+    /// The sign-in was lost (invalid_grant, a client the server forgot, metadata gone): shown as
+    /// SignInRequired until the user signs in again; not set by the user's own sign-out.
+    bool signInRequired = false;
 
     QList<Waiter> loadWaiters;                 ///< callers waiting for the keychain read
     QList<Waiter> tokenWaiters;                ///< callers waiting for the refresh or sign-in in flight
     QList<std::function<void()>> afterRefresh; ///< forced sign-ins waiting for the refresh in flight
     QPointer<LoginFlow> login;
     QTimer proactiveRefresh;
+    /// AuthEngine::publish(): what was last published, and a tick at the access token's expiry
+    /// (SignedIn turns Expired with no other event).
+    std::optional<ServerStatus> published;
+    QTimer expiryTick;
 
     /// Completes every waiter in `list` with `result` (skipping those whose context died) and empties it.
     static void resolve(QList<Waiter> &list, const Result<TokenSet> &result);

@@ -1,5 +1,4 @@
-#include "FakeAuthServer.h"
-#include "FakeBrowser.h"
+#include "EngineFixture.h"
 #include "engine/AuthEngine.h"
 #include "engine/ServerSession.h"
 #include "storage/MemorySecretStore.h"
@@ -15,116 +14,14 @@
 using namespace mcpauth;
 using namespace mcpauth::test;
 
-namespace {
-
-/// A MemorySecretStore that remembers, for the test, what it held at any moment.
-class RecordingStore : public MemorySecretStore
-{
-public:
-    QHash<QString, QByteArray> current;
-    int writes = 0;
-    bool failWrites = false; ///< a keychain that answers reads but cannot store (locked, empty)
-    void write(const QString &key, const QByteArray &secret, QObject *context, StatusCallback done) override
-    {
-        if (failWrites) {
-            QTimer::singleShot(0, context,
-                               [done] { done(Error::keychain(QStringLiteral("keychain locked"))); });
-            return;
-        }
-        ++writes;
-        current.insert(key, secret);
-        MemorySecretStore::write(key, secret, context, std::move(done));
-    }
-    void remove(const QString &key, QObject *context, StatusCallback done) override
-    {
-        current.remove(key);
-        MemorySecretStore::remove(key, context, std::move(done));
-    }
-    QString storedRefreshToken() const
-    {
-        for (auto it = current.begin(); it != current.end(); ++it)
-            if (it.key().startsWith(QLatin1String("tokens|")))
-                return TokenSet::fromSecretJson(it.value())->refreshToken;
-        return {};
-    }
-};
-
-} // namespace
-
 class TestAuthEngine : public QObject
 {
     Q_OBJECT
 
-    struct Fixture
-    {
-        QTemporaryDir dir;
-        FakeAuthServer server;
-        FakeBrowser browser;
-        ManualClock clock{1'700'000'000};
-        QNetworkAccessManager nam;
-        HttpClient http{&nam};
-        RecordingStore store;
-        StateFile stateFile{dir.filePath(QStringLiteral("state.json"))};
-        std::unique_ptr<AuthEngine> engine;
-
-        Fixture() { QVERIFY2(server.listen(), "listen"); }
-        void startEngine()
-        {
-            engine =
-                std::make_unique<AuthEngine>(http, clock, store, stateFile, browser, AuthEngine::Options{});
-            bool started = false;
-            engine->start(engine.get(), [&](Status st) { started = st.ok(); });
-            QTRY_VERIFY(started);
-        }
-        Result<TokenSet> login()
-        {
-            std::optional<Result<TokenSet>> out;
-            engine->login(server.mcpUrl(), QString(), engine.get(),
-                          [&](Result<TokenSet> r) { out.emplace(r); });
-            (void)QTest::qWaitFor([&] { return out.has_value(); }, 10000);
-            return out ? *out : Result<TokenSet>(Error::internal(QStringLiteral("login: no answer")));
-        }
-        Result<TokenSet> loginWith(const QString &scope, const AuthEngine::LoginOptions &options)
-        {
-            std::optional<Result<TokenSet>> out;
-            engine->login(server.mcpUrl(), scope, options, engine.get(),
-                          [&](Result<TokenSet> r) { out.emplace(r); });
-            (void)QTest::qWaitFor([&] { return out.has_value(); }, 10000);
-            return out ? *out : Result<TokenSet>(Error::internal(QStringLiteral("login: no answer")));
-        }
-        Status configure(const Json &params)
-        {
-            Result<ServerConfig> config = ServerConfig::fromParams(params);
-            if (!config)
-                return config.error();
-            std::optional<Status> out;
-            engine->configure(server.mcpUrl(), config.value(), engine.get(),
-                              [&](Status st) { out.emplace(st); });
-            (void)QTest::qWaitFor([&] { return out.has_value(); }, 5000);
-            return out ? *out : Status(Error::internal(QStringLiteral("configure: no answer")));
-        }
-        QString authorizeParam(const char *key) const
-        {
-            return server.authorizeRequests.last().queryItemValue(QLatin1String(key), QUrl::FullyDecoded);
-        }
-        QString tokenParam(const char *key) const
-        {
-            return server.tokenRequests.last().queryItemValue(QLatin1String(key), QUrl::FullyDecoded);
-        }
-        Result<TokenSet> token(qint64 minValid = 60)
-        {
-            std::optional<Result<TokenSet>> out;
-            engine->token(server.mcpUrl(), QString(), minValid, engine.get(),
-                          [&](Result<TokenSet> r) { out.emplace(r); });
-            (void)QTest::qWaitFor([&] { return out.has_value(); }, 10000);
-            return out ? *out : Result<TokenSet>(Error::internal(QStringLiteral("token: no answer")));
-        }
-    };
-
 private Q_SLOTS:
     void signInThenToken()
     {
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         const Result<TokenSet> before = f.token();
         QVERIFY(!before);
@@ -158,7 +55,7 @@ private Q_SLOTS:
 
     void concurrentCallersShareOneRefresh()
     {
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         QVERIFY(f.login().ok());
         f.clock.advance(3600); // expired
@@ -180,7 +77,7 @@ private Q_SLOTS:
 
     void rotatedRefreshTokenIsStoredBeforeTheAccessTokenIsHandedOut()
     {
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         QVERIFY(f.login().ok());
         f.clock.advance(3600);
@@ -197,7 +94,7 @@ private Q_SLOTS:
 
     void refreshWithoutNewRefreshTokenKeepsTheOld()
     {
-        Fixture f;
+        EngineFixture f;
         f.server.rotateRefreshTokens = false;
         f.startEngine();
         QVERIFY(f.login().ok());
@@ -219,7 +116,7 @@ private Q_SLOTS:
     void networkFailureDuringRefreshKeepsTokens()
     {
         QFETCH(int, failure);
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         QVERIFY(f.login().ok());
         const QString refresh = f.server.lastRefreshToken;
@@ -237,7 +134,7 @@ private Q_SLOTS:
 
     void networkFailureWhileTokenStillValidHandsOutCurrentToken()
     {
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         QVERIFY(f.login().ok());
         const QString access = f.server.lastAccessToken;
@@ -250,7 +147,7 @@ private Q_SLOTS:
 
     void invalidGrantMeansSignInRequired()
     {
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         QVERIFY(f.login().ok());
         f.server.revokeAll();
@@ -264,7 +161,7 @@ private Q_SLOTS:
 
     void invalidClientRegistersAgain()
     {
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         QVERIFY(f.login().ok());
         f.server.forgetClients();
@@ -279,7 +176,7 @@ private Q_SLOTS:
 
     void concurrentSignInsOpenOneBrowser()
     {
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         QList<Result<TokenSet>> results;
         for (int i = 0; i < 5; ++i)
@@ -294,7 +191,7 @@ private Q_SLOTS:
 
     void restartUsesStoredTokensWithoutSignIn()
     {
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         QVERIFY(f.login().ok());
         const QString access = f.server.lastAccessToken;
@@ -310,7 +207,7 @@ private Q_SLOTS:
 
     void clientSecretSurvivesRestart()
     {
-        Fixture f;
+        EngineFixture f;
         f.server.registrationAuthMethod = QStringLiteral("client_secret_basic");
         f.startEngine();
         QVERIFY(f.login().ok());
@@ -329,7 +226,7 @@ private Q_SLOTS:
 
     void logoutRevokesAndForgets()
     {
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         QVERIFY(f.login().ok());
         std::optional<Result<bool>> out;
@@ -348,7 +245,7 @@ private Q_SLOTS:
     // store, and both survive a restart.
     void staticClientPersistedWithoutSecretInFile()
     {
-        Fixture f;
+        EngineFixture f;
         f.server.addClient(QStringLiteral("static-client"), QStringLiteral("static-Secret-Zq"));
         f.startEngine();
         QVERIFY(f.configure(Json{{"clientInfo",
@@ -375,7 +272,7 @@ private Q_SLOTS:
 
     void staticClientPostOnlyServer()
     {
-        Fixture f;
+        EngineFixture f;
         f.server.tokenAuthMethods = {QStringLiteral("client_secret_post")};
         f.server.addClient(QStringLiteral("static-client"), QStringLiteral("static-Secret-Zq"));
         f.startEngine();
@@ -397,7 +294,7 @@ private Q_SLOTS:
     void clientMetadataDocument()
     {
         QFETCH(bool, advertised);
-        Fixture f;
+        EngineFixture f;
         f.server.advertiseCimd = advertised;
         f.startEngine();
         const QString url = QStringLiteral("https://conformance-test.local/client-metadata.json");
@@ -414,7 +311,7 @@ private Q_SLOTS:
     // and the configured DCR metadata (whitelisted) in the registration body.
     void authorizeParamsResourceOverrideAndMetadata()
     {
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         const QString resource = QStringLiteral("https://api.example.com/");
         QVERIFY(f.configure(Json{{"authorizeParams", {{"audience", "api"}, {"state", "evil"}}},
@@ -446,7 +343,7 @@ private Q_SLOTS:
     // login/start with the challenge the proxy saw: no probe, the challenge's scope is requested.
     void challengeSkipsProbeAndSetsScope()
     {
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         BearerChallenge c;
         c.present = true;
@@ -463,7 +360,7 @@ private Q_SLOTS:
     // the tokens held are replaced only when the new sign-in succeeds.
     void stepUpRequestsExactScopeAndKeepsTokensOnFailure()
     {
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         QVERIFY(f.login().ok());
         const QString before = f.server.lastAccessToken;
@@ -484,7 +381,7 @@ private Q_SLOTS:
     // /register at the origin. `resource` is still sent. Works again after a restart (refresh).
     void legacyServerWithoutMetadata()
     {
-        Fixture f;
+        EngineFixture f;
         f.server.publishResourceMetadata = false;
         f.server.publishServerMetadata = false;
         f.startEngine();
@@ -504,7 +401,7 @@ private Q_SLOTS:
     // unavailable", never "not signed in"; once it works again, a missing entry is a sign-out.
     void keychainThatComesBackEmptyIsNotASignOut()
     {
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         QVERIFY(f.login().ok());
         f.engine.reset();
@@ -517,7 +414,7 @@ private Q_SLOTS:
         const Result<TokenSet> gone = f.token();
         QVERIFY(!gone.ok());
         QCOMPARE(gone.error().category, Error::Category::Keychain);
-        QCOMPARE(f.engine->servers().first().state, QStringLiteral("signed_in")); // nothing forgotten
+        QCOMPARE(f.engine->servers().first().state, ServerState::SignedIn); // nothing forgotten
 
         f.store.failWrites = false; // the keychain works: the entry really is gone
         const Result<TokenSet> absent = f.token();
@@ -528,7 +425,7 @@ private Q_SLOTS:
     // Issue 6.7: token/get and logout for servers nobody signed in to keep no state at all.
     void unknownServersLeaveNoState()
     {
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         int answered = 0;
         for (int i = 0; i < 2000; ++i) {
@@ -550,7 +447,7 @@ private Q_SLOTS:
 
     void failedFirstSignInsAreCapped()
     {
-        Fixture f;
+        EngineFixture f;
         f.startEngine();
         const int n = 40;
         int failed = 0;
@@ -572,7 +469,7 @@ private Q_SLOTS:
     // answered with an error page and ignored; the real one that follows still signs in.
     void forgedCallbackIsIgnoredAndTheRealOneSignsIn()
     {
-        Fixture f;
+        EngineFixture f;
         f.browser.tamper = [](QUrlQuery &q) {
             q.removeAllQueryItems(QStringLiteral("state"));
             q.addQueryItem(QStringLiteral("state"), QStringLiteral("forged"));
@@ -589,7 +486,7 @@ private Q_SLOTS:
 
     void wrongIssInCallbackIsRefused()
     {
-        Fixture f;
+        EngineFixture f;
         f.browser.tamper = [&](QUrlQuery &q) {
             q.removeAllQueryItems(QStringLiteral("iss"));
             q.addQueryItem(QStringLiteral("iss"), f.server.issuer() + QStringLiteral("/"));
