@@ -158,10 +158,26 @@ void AuthEngine::ensureLoaded(ServerSession *s, QObject *context, TokenCallback 
 void AuthEngine::token(const QUrl &mcpUrl, const QString &scope, qint64 minValidSeconds, QObject *context,
                        TokenCallback done)
 {
+    ServerSession *s = knownSession(mcpUrl, context, done);
+    if (!s)
+        return;
+    if (s->issuer.isEmpty())
+        s->mcpUrl = mcpUrl;
+    ensureLoaded(s, context, [this, s, scope, minValidSeconds, context, done](Result<TokenSet> loaded) {
+        if (!loaded) {
+            done(loaded.error());
+            return;
+        }
+        deliverToken(s, scope, minValidSeconds, context, done);
+    });
+}
+
+ServerSession *AuthEngine::knownSession(const QUrl &mcpUrl, QObject *context, const TokenCallback &done)
+{
     const Result<QUrl> canonical = ResourceUri::canonical(mcpUrl);
     if (!canonical) {
         QTimer::singleShot(0, context, [done, e = canonical.error()] { done(e); });
-        return;
+        return nullptr;
     }
     // No state for a server nobody signed in to: every unknown URL a client sends would otherwise
     // keep a session forever (security.md §7). Known servers all have one from start() or login().
@@ -171,16 +187,30 @@ void AuthEngine::token(const QUrl &mcpUrl, const QString &scope, qint64 minValid
             done(Error::loginRequired(
                 QStringLiteral("not signed in to %1; run: mcp-auth login %1").arg(mcpUrl.toString())));
         });
-        return;
+        return nullptr;
     }
-    if (s->issuer.isEmpty())
-        s->mcpUrl = mcpUrl;
-    ensureLoaded(s, context, [this, s, scope, minValidSeconds, context, done](Result<TokenSet> loaded) {
-        if (!loaded) {
-            done(loaded.error());
-            return;
-        }
-        deliverToken(s, scope, minValidSeconds, context, done);
+    return s;
+}
+
+void AuthEngine::refreshNow(const QUrl &mcpUrl, QObject *context, TokenCallback done)
+{
+    ServerSession *s = knownSession(mcpUrl, context, done);
+    if (!s)
+        return;
+    ensureLoaded(s, context, [this, s, context, done](Result<TokenSet> loaded) {
+        using A = ServerSession::Activity;
+        if (!loaded)
+            return done(loaded.error());
+        if (s->activity == A::Refreshing)
+            return s->tokenWaiters.append({context, done});
+        if (s->tokenState != ServerSession::TokenState::Present || s->activity != A::Idle)
+            return done(notSignedIn(s));
+        if (!s->tokens.hasRefreshToken())
+            return done(
+                Error::loginRequired(QStringLiteral("%1 gave no refresh token; sign in again to renew")
+                                         .arg(s->mcpUrl.toString())));
+        s->tokenWaiters.append({context, done});
+        refresh(s);
     });
 }
 

@@ -71,6 +71,9 @@ public:
     /// must sign in.
     void token(const QUrl &mcpUrl, const QString &scope, qint64 minValidSeconds, QObject *context,
                TokenCallback done);
+    /// Refreshes now (the tray's "Refresh now"), or joins the refresh running; LoginRequired when
+    /// not signed in or the server gave no refresh token.
+    void refreshNow(const QUrl &mcpUrl, QObject *context, TokenCallback done);
     /// Interactive sign-in; joins the one already running for this server. A non-empty `scope` is
     /// requested exactly (plus offline_access when the server offers it): step-up passes the union.
     void login(const QUrl &mcpUrl, const QString &scope, QObject *context, TokenCallback done);
@@ -116,6 +119,8 @@ Q_SIGNALS:
 
 private:
     ServerSession *session(const QUrl &canonical);
+    /// The session of a server someone signed in to, or null after failing `done` (from the event loop).
+    ServerSession *knownSession(const QUrl &mcpUrl, QObject *context, const TokenCallback &done);
     void ensureLoaded(ServerSession *s, QObject *context, TokenCallback then);
     void deliverToken(ServerSession *s, const QString &scope, qint64 minValid, QObject *context,
                       TokenCallback done);

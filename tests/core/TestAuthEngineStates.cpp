@@ -111,6 +111,32 @@ private Q_SLOTS:
         QCOMPARE(f.engine->servers().first().state, ServerState::Expired);
     }
 
+    // The tray's "Refresh now": one refresh grant, published like any other.
+    void refreshNowRefreshes()
+    {
+        EngineFixture f;
+        f.startEngine();
+        const auto refreshNow = [&] {
+            std::optional<Result<TokenSet>> out;
+            f.engine->refreshNow(f.server.mcpUrl(), f.engine.get(),
+                                 [&](Result<TokenSet> r) { out.emplace(r); });
+            (void)QTest::qWaitFor([&] { return out.has_value(); }, 10000);
+            return out ? *out : Result<TokenSet>(Error::internal(QStringLiteral("no answer")));
+        };
+        const Result<TokenSet> before = refreshNow();
+        QVERIFY(!before.ok());
+        QCOMPARE(before.error().category, Error::Category::LoginRequired);
+        const Result<TokenSet> in = f.login();
+        QVERIFY(in.ok());
+        Recorder r;
+        r.attach(f.engine.get());
+        const Result<TokenSet> renewed = refreshNow();
+        QVERIFY(renewed.ok());
+        QCOMPARE(f.server.refreshGrants, 1);
+        QVERIFY(renewed.value().accessToken != in.value().accessToken);
+        QCOMPARE(r.names(), names({ServerState::Refreshing, ServerState::SignedIn}));
+    }
+
     void aFailedFirstSignInIsAnError()
     {
         EngineFixture f;
