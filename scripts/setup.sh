@@ -11,8 +11,10 @@ want_tests=0
 [[ "${1:-}" == "--tests" ]] && want_tests=1
 
 packages=(build-essential cmake ninja-build pkg-config clang-format
-          qt6-base-dev qt6-base-dev-tools qtkeychain-qt6-dev nlohmann-json3-dev libssl-dev
+          qt6-base-dev qt6-base-dev-tools qt6-svg-dev qtkeychain-qt6-dev nlohmann-json3-dev libssl-dev
           gnome-keyring dbus dbus-daemon libsecret-tools)
+# The tray's tests: a real X server, tray host and notification daemon, and screenshots.
+if (( want_tests )); then packages+=(xvfb trayer dunst imagemagick xdotool x11-utils); fi
 # A Node.js that did not come from Debian (e.g. a newer one on PATH) is fine too.
 if (( want_tests )) && ! { command -v node && command -v npm; } >/dev/null; then
   packages+=(nodejs npm)

@@ -127,6 +127,7 @@ void AgentRuntime::startEngine(SecretStore &store, bool keychainOk, const QStrin
             return stop(listening.error().code == QLatin1String("agent_running") ? 0 : 1);
         }
         qCInfo(lcBroker).noquote() << "mcp-auth-agent" << MCPAUTH_VERSION << "listening on" << m_socketPath;
+        Q_EMIT ready();
     });
 }
 

@@ -36,10 +36,18 @@ public:
 
     /// Starts asynchronously; the application exits with a non-zero code if start-up fails.
     void start();
+    /// Closes the socket and leaves the event loop with `exitCode`.
+    void stop(int exitCode);
+    /// Once ready(): the engine and the approvals, for the tray. Null before.
+    AuthEngine *engine() const { return m_engine.get(); }
+    ApprovalGate *approvals() const { return m_approvals.get(); }
+
+Q_SIGNALS:
+    /// Fires once, when the socket listens and every part is up.
+    void ready();
 
 private:
     void startEngine(SecretStore &store, bool keychainOk, const QString &keychainDetail);
-    void stop(int exitCode);
 
     QString m_socketPath;
     std::unique_ptr<InstanceLock> m_lock;

@@ -1,6 +1,7 @@
 #include "AgentRuntime.h"
 #include "PlatformPeerIdentity.h"
 #include "ProcessHardening.h"
+#include "TrayController.h"
 #include "broker/SocketPath.h"
 
 #include <QApplication>
@@ -50,6 +51,18 @@ int main(int argc, char **argv)
         socketPath = path.value();
     }
     mcpauth::AgentRuntime runtime(socketPath);
+    std::unique_ptr<mcpauth::TrayController> tray;
+    if (!headless) {
+        QApplication::setQuitOnLastWindowClosed(false); // closing a dialog leaves the agent running
+        QObject::connect(&runtime, &mcpauth::AgentRuntime::ready, &runtime, [&] {
+            tray = std::make_unique<mcpauth::TrayController>(*runtime.engine(), *runtime.approvals());
+            QObject::connect(tray.get(), &mcpauth::TrayController::quitRequested, &runtime,
+                             [&runtime] { runtime.stop(0); });
+            tray->start();
+        });
+    }
     QTimer::singleShot(0, &runtime, &mcpauth::AgentRuntime::start);
-    return QCoreApplication::exec();
+    const int code = QCoreApplication::exec();
+    tray.reset(); // its widgets go before the engine they show
+    return code;
 }

@@ -34,6 +34,7 @@ class ApprovalGate : public QObject, public AccessGate
     Q_OBJECT
 public:
     enum class Decision { Once, WhileRunning, Always, Deny };
+    Q_ENUM(Decision)
     struct Options
     {
         bool required = true;
