@@ -150,7 +150,10 @@ void ApprovalDialog::tick()
 {
     const qint64 left = m_expiresAt > 0 ? m_expiresAt - m_options.now() : 0;
     if (m_expiresAt > 0 && left <= 0) {
-        decide(ApprovalGate::Decision::Deny); // the agent denies at this moment too
+        if (!m_done) {
+            withdraw();
+            Q_EMIT timedOut(m_id);
+        }
         return;
     }
     m_countdown->setText(m_expiresAt > 0 ? QStringLiteral("Denied automatically in %1 s").arg(left)

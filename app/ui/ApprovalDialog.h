@@ -21,11 +21,12 @@ namespace mcpauth {
 ///
 ///   open ──(1 s: Allow buttons off)──> armed ──button──> decided(id, decision)
 ///     │                                  │
-///     └── Esc, close, Deny ──────────────┴── countdown reaches 0 ──> decided(id, Deny)
+///     ├── Esc, close, Deny ──────────────┴──> decided(id, Deny)
+///     └── countdown reaches 0 ──> timedOut(id): the gate denies it (reason "timeout")
 ///
 /// Deny has the focus and is the default button, so Enter (or a click that was meant for
-/// something else) never approves; the Allow buttons wake up only after `armDelayMs`. decided()
-/// fires exactly once, then the dialog closes.
+/// something else) never approves; the Allow buttons wake up only after `armDelayMs`. One of
+/// decided() and timedOut() fires, once, then the dialog closes.
 class ApprovalDialog : public QDialog
 {
     Q_OBJECT
@@ -43,8 +44,11 @@ public:
     bool armed() const { return m_armed; }
 
 Q_SIGNALS:
-    /// Fires once: the user's decision, or Deny for Esc, closing the window, or the timeout.
+    /// Fires once: the user's decision, or Deny for Esc and closing the window.
     void decided(const QString &id, mcpauth::ApprovalGate::Decision decision);
+    /// Fires once instead when the request's time ran out: the gate denies it itself, so the
+    /// reason stays "timeout" rather than a decision of the user's.
+    void timedOut(const QString &id);
 
 public:
     /// Closes without a decision: the request was decided elsewhere or is gone.

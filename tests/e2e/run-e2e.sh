@@ -74,9 +74,10 @@ if (( $# )); then
     exit
 fi
 # Their own ctest entries: eras.test.mjs (hosts × servers across MCP eras), e2e_eras, run beside this;
-# broker-load.test.mjs (the agent's socket under load, ~50 s, CPU-bound), e2e_broker_load, run alone.
+# broker-load.test.mjs (the agent's socket under load, ~50 s, CPU-bound), e2e_broker_load, run alone;
+# tray.test.mjs (the tray under Xvfb with a tray host), e2e_tray.
 files=()
 for f in e2e/*.test.mjs; do
-    [[ $f == e2e/eras.test.mjs || $f == e2e/broker-load.test.mjs ]] || files+=("$f")
+    [[ $f == e2e/eras.test.mjs || $f == e2e/broker-load.test.mjs || $f == e2e/tray.test.mjs ]] || files+=("$f")
 done
 node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QLabel>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QTest>
 #include <QToolButton>
 
@@ -135,7 +136,7 @@ private Q_SLOTS:
         QCOMPARE(s.decisions, QList<Decision>{Decision::Deny});
     }
 
-    void theTimeoutDeniesAndIsCountedDown()
+    void theTimeoutIsCountedDownAndLeftToTheGate()
     {
         Shown s(request(), 50);
         const auto countdown = [&] {
@@ -148,9 +149,14 @@ private Q_SLOTS:
         s.now = kNow + 58;
         QTRY_COMPARE(countdown(), QStringLiteral("Denied automatically in 2 s"));
         QVERIFY(s.decisions.isEmpty());
+        QSignalSpy timedOut(s.dialog.get(), &ApprovalDialog::timedOut);
         s.now = kNow + 60;
-        QTRY_COMPARE(s.decisions, QList<Decision>{Decision::Deny});
+        QTRY_COMPARE(timedOut.size(), 1);
+        QCOMPARE(timedOut.first().first().toString(), QStringLiteral("a-1234"));
+        QVERIFY(s.decisions.isEmpty()); // the gate denies it, with reason "timeout", not the user
         QVERIFY(!s.dialog->isVisible());
+        s.dialog->reject();
+        QVERIFY(s.decisions.isEmpty());
     }
 
     // What another process chose to call itself is shown as text, never as markup.
