@@ -264,7 +264,6 @@ void AuthEngine::refresh(ServerSession *s)
     const std::optional<ClientRegistration> client = clientFor(s);
     if (!s->discovery || !client) {
         dropTokens(s, QStringLiteral("server metadata or client registration missing"), Lost::Yes);
-        publish(s);
         ServerSession::resolve(s->tokenWaiters, notSignedIn(s));
         runAfterRefresh(s);
         return;
@@ -363,6 +362,7 @@ void AuthEngine::dropTokens(ServerSession *s, const QString &reason, Lost lost)
         if (!st)
             qCWarning(lcStorage) << "could not delete tokens:" << st.error().message;
     });
+    publish(s);
 }
 
 void AuthEngine::forgetClient(const QString &issuer)
@@ -515,7 +515,6 @@ void AuthEngine::logout(const QUrl &mcpUrl, QObject *context, std::function<void
         const std::optional<ClientRegistration> client = clientFor(s);
         if (s->tokenState != ServerSession::TokenState::Present || !s->discovery || !client) {
             dropTokens(s, QStringLiteral("signed out"), Lost::No);
-            publish(s);
             done(false);
             return;
         }
@@ -532,7 +531,6 @@ void AuthEngine::logout(const QUrl &mcpUrl, QObject *context, std::function<void
                                   if (!revoked)
                                       qCWarning(lcTokens) << "revocation failed:" << revoked.error().message;
                                   dropTokens(s, QStringLiteral("signed out"), Lost::No);
-                                  publish(s);
                                   if (context)
                                       done(revoked ? revoked.value() : false);
                               });
@@ -599,14 +597,19 @@ void AuthEngine::addPreRegisteredClient(const ClientRegistration &client)
     m_clients->addPreRegistered(client);
 }
 
+std::optional<ServerStatus> AuthEngine::statusOf(const ServerSession *s, qint64 now) const
+{
+    // The state file's record answers for tokens not read from the keychain yet.
+    return s->status(m_state[kServers].value(toStd(s->resourceString()), Json::object()), now);
+}
+
 // The one place a server's state is published (issue 9.1): every change of it, whatever caused
 // it, leaves through serverChanged() once, with the status servers() gives from now on.
 void AuthEngine::publish(ServerSession *s)
 {
     ++m_generation;
-    const Json record = m_state[kServers].value(toStd(s->resourceString()), Json::object());
     const qint64 now = m_clock.now();
-    std::optional<ServerStatus> st = s->status(record, now);
+    std::optional<ServerStatus> st = statusOf(s, now);
     // SignedIn turns Expired at the token's expiry with nothing else happening: look again then.
     if (st && st->state == ServerState::SignedIn && st->expiresAt > now)
         s->expiryTick.start(std::chrono::seconds(std::min<qint64>(st->expiresAt - now + 1, 24 * 3600)));
@@ -625,11 +628,9 @@ QList<ServerStatus> AuthEngine::servers() const
 {
     QList<ServerStatus> out;
     const qint64 now = m_clock.now();
-    for (const ServerSession *s : m_sessions) {
-        const Json record = m_state[kServers].value(toStd(s->resourceString()), Json::object());
-        if (std::optional<ServerStatus> st = s->status(record, now))
+    for (const ServerSession *s : m_sessions)
+        if (std::optional<ServerStatus> st = statusOf(s, now))
             out << *st;
-    }
     std::sort(out.begin(), out.end(),
               [](const ServerStatus &a, const ServerStatus &b) { return a.resource < b.resource; });
     return out;

@@ -128,10 +128,12 @@ private:
     void finishRefresh(ServerSession *s, const Result<TokenSet> &result);
     void runAfterRefresh(ServerSession *s);
     void storeTokens(ServerSession *s, const TokenSet &tokens, std::function<void()> then);
-    /// Lost::Yes: the sign-in was lost, not ended by the user; the server shows SignInRequired.
+    /// Forgets the tokens (keychain too) and publishes the new state. Lost::Yes: the sign-in was
+    /// lost, not ended by the user; the server shows SignInRequired.
     enum class Lost { No, Yes };
     void dropTokens(ServerSession *s, const QString &reason, Lost lost);
     void publish(ServerSession *s);
+    std::optional<ServerStatus> statusOf(const ServerSession *s, qint64 now) const;
     void forgetClient(const QString &issuer);
     void scheduleProactiveRefresh(ServerSession *s);
     std::optional<ClientRegistration> clientFor(const ServerSession *s) const;
