@@ -4,7 +4,6 @@
 
 #include <QHash>
 #include <QMenu>
-#include <QPointer>
 
 namespace mcpauth {
 

@@ -29,6 +29,12 @@ QString serverKey(const QUrl &resource)
     return canonical ? ResourceUri::toString(canonical.value()) : resource.toString();
 }
 
+/// The server a request is for, as grants and pending entries key it.
+QString serverOf(const AccessRequest &request)
+{
+    return request.server.isEmpty() ? serverKey(request.resource) : request.server;
+}
+
 bool needsHash(const AppIdentity &app)
 {
     return app.flatpakId.isEmpty() && app.snapName.isEmpty();
@@ -94,7 +100,7 @@ bool ApprovalGate::allowsNow(const AccessRequest &request)
     QString sha256;
     if (needsHash(app) && (sha256 = knownHash(app)).isEmpty())
         return false;
-    return useGrant(app, sha256, request.server.isEmpty() ? serverKey(request.resource) : request.server);
+    return useGrant(app, sha256, serverOf(request));
 }
 
 bool ApprovalGate::useGrant(const AppIdentity &app, const QString &sha256, const QString &server)
@@ -122,7 +128,7 @@ void ApprovalGate::decideNow(const AccessRequest &request, const QString &sha256
                              AccessGate::Answer done)
 {
     const AppIdentity &app = request.caller.app;
-    const QString server = request.server.isEmpty() ? serverKey(request.resource) : request.server;
+    const QString server = serverOf(request);
     if (useGrant(app, sha256, server))
         return done(okStatus());
     if (!context)
