@@ -349,7 +349,7 @@ void AuthEngine::storeTokens(ServerSession *s, const TokenSet &tokens, std::func
     });
 }
 
-void AuthEngine::dropTokens(ServerSession *s, const QString &reason, Lost lost)
+void AuthEngine::dropTokens(ServerSession *s, const QString &reason, Lost lost, std::function<void()> deleted)
 {
     qCInfo(lcEngine) << "forgetting tokens for" << s->resourceString() << "-" << reason;
     s->proactiveRefresh.stop();
@@ -358,9 +358,11 @@ void AuthEngine::dropTokens(ServerSession *s, const QString &reason, Lost lost)
     s->signInRequired = lost == Lost::Yes;
     ++m_generation;
     saveRecord(s);
-    m_secrets.remove(tokenKey(s), s, [](Status st) {
+    m_secrets.remove(tokenKey(s), s, [deleted = std::move(deleted)](Status st) {
         if (!st)
             qCWarning(lcStorage) << "could not delete tokens:" << st.error().message;
+        if (deleted)
+            deleted();
     });
     publish(s);
 }
@@ -514,8 +516,8 @@ void AuthEngine::logout(const QUrl &mcpUrl, QObject *context, std::function<void
         }
         const std::optional<ClientRegistration> client = clientFor(s);
         if (s->tokenState != ServerSession::TokenState::Present || !s->discovery || !client) {
-            dropTokens(s, QStringLiteral("signed out"), Lost::No);
-            done(false);
+            // Answered once the keychain entry is gone: "signed out" means nothing is left.
+            dropTokens(s, QStringLiteral("signed out"), Lost::No, [done] { done(false); });
             return;
         }
         // RFC 7009 §2.1: revoking the refresh token ends the grant; otherwise revoke the access token.
@@ -530,9 +532,11 @@ void AuthEngine::logout(const QUrl &mcpUrl, QObject *context, std::function<void
                                   s->activity = ServerSession::Activity::Idle;
                                   if (!revoked)
                                       qCWarning(lcTokens) << "revocation failed:" << revoked.error().message;
-                                  dropTokens(s, QStringLiteral("signed out"), Lost::No);
-                                  if (context)
-                                      done(revoked ? revoked.value() : false);
+                                  dropTokens(s, QStringLiteral("signed out"), Lost::No,
+                                             [done, context, revoked] {
+                                                 if (context)
+                                                     done(revoked ? revoked.value() : false);
+                                             });
                               });
     });
 }

@@ -131,7 +131,8 @@ private:
     /// Forgets the tokens (keychain too) and publishes the new state. Lost::Yes: the sign-in was
     /// lost, not ended by the user; the server shows SignInRequired.
     enum class Lost { No, Yes };
-    void dropTokens(ServerSession *s, const QString &reason, Lost lost);
+    /// `deleted` runs once the keychain has answered the removal.
+    void dropTokens(ServerSession *s, const QString &reason, Lost lost, std::function<void()> deleted = {});
     void publish(ServerSession *s);
     std::optional<ServerStatus> statusOf(const ServerSession *s, qint64 now) const;
     void forgetClient(const QString &issuer);
